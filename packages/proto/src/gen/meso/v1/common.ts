@@ -531,6 +531,8 @@ export interface TaskStatus {
   signal: string;
   frameworkId: FrameworkID | undefined;
   labels: Label[];
+  /** Set by the agent on every update it forwards. */
+  containerStatus: ContainerStatus | undefined;
 }
 
 export enum TaskStatus_Source {
@@ -791,6 +793,14 @@ export function taskStatus_ReasonToJSON(object: TaskStatus_Reason): string {
   }
 }
 
+/** Where and how a task's executor runs on its agent. */
+export interface ContainerStatus {
+  /** Absolute path of the executor run's sandbox directory (holds `stdout` and `stderr`). */
+  sandbox: string;
+  /** The executor's process id on the agent's machine. */
+  executorPid: number;
+}
+
 export interface Offer {
   id: OfferID | undefined;
   frameworkId: FrameworkID | undefined;
@@ -930,6 +940,8 @@ export interface Task {
   statusUpdateUuid: string;
   labels: Label[];
   role: string;
+  /** The sandbox directory of the task's executor run on its agent, once known. */
+  sandbox: string;
 }
 
 function createBaseFrameworkID(): FrameworkID {
@@ -3172,6 +3184,7 @@ function createBaseTaskStatus(): TaskStatus {
     signal: "",
     frameworkId: undefined,
     labels: [],
+    containerStatus: undefined,
   };
 }
 
@@ -3221,6 +3234,9 @@ export const TaskStatus: MessageFns<TaskStatus> = {
     }
     for (const v of message.labels) {
       Label.encode(v!, writer.uint32(122).fork()).join();
+    }
+    if (message.containerStatus !== undefined) {
+      ContainerStatus.encode(message.containerStatus, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -3358,6 +3374,14 @@ export const TaskStatus: MessageFns<TaskStatus> = {
             message.labels.push(Label.decode(reader, reader.uint32()));
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.containerStatus = ContainerStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3409,6 +3433,11 @@ export const TaskStatus: MessageFns<TaskStatus> = {
       labels: globalThis.Array.isArray(object?.labels)
         ? object.labels.map((e: any) => Label.fromJSON(e))
         : [],
+      containerStatus: isSet(object.containerStatus)
+        ? ContainerStatus.fromJSON(object.containerStatus)
+        : isSet(object.container_status)
+        ? ContainerStatus.fromJSON(object.container_status)
+        : undefined,
     };
   },
 
@@ -3459,6 +3488,9 @@ export const TaskStatus: MessageFns<TaskStatus> = {
     if (message.labels?.length) {
       obj.labels = message.labels.map((e) => Label.toJSON(e));
     }
+    if (message.containerStatus !== undefined) {
+      obj.containerStatus = ContainerStatus.toJSON(message.containerStatus);
+    }
     return obj;
   },
 
@@ -3490,6 +3522,98 @@ export const TaskStatus: MessageFns<TaskStatus> = {
       ? FrameworkID.fromPartial(object.frameworkId)
       : undefined;
     message.labels = object.labels?.map((e) => Label.fromPartial(e)) || [];
+    message.containerStatus = (object.containerStatus !== undefined && object.containerStatus !== null)
+      ? ContainerStatus.fromPartial(object.containerStatus)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseContainerStatus(): ContainerStatus {
+  return { sandbox: "", executorPid: 0 };
+}
+
+export const ContainerStatus: MessageFns<ContainerStatus> = {
+  encode(message: ContainerStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sandbox !== "") {
+      writer.uint32(10).string(message.sandbox);
+    }
+    if (message.executorPid !== 0) {
+      writer.uint32(16).int32(message.executorPid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContainerStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainerStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sandbox = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.executorPid = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContainerStatus {
+    return {
+      sandbox: isSet(object.sandbox) ? globalThis.String(object.sandbox) : "",
+      executorPid: isSet(object.executorPid)
+        ? globalThis.Number(object.executorPid)
+        : isSet(object.executor_pid)
+        ? globalThis.Number(object.executor_pid)
+        : 0,
+    };
+  },
+
+  toJSON(message: ContainerStatus): unknown {
+    const obj: any = {};
+    if (message.sandbox !== "") {
+      obj.sandbox = message.sandbox;
+    }
+    if (message.executorPid !== 0) {
+      obj.executorPid = Math.round(message.executorPid);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ContainerStatus>): ContainerStatus {
+    return ContainerStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ContainerStatus>): ContainerStatus {
+    const message = createBaseContainerStatus();
+    message.sandbox = object.sandbox ?? "";
+    message.executorPid = object.executorPid ?? 0;
     return message;
   },
 };
@@ -4451,6 +4575,7 @@ function createBaseTask(): Task {
     statusUpdateUuid: "",
     labels: [],
     role: "",
+    sandbox: "",
   };
 }
 
@@ -4491,6 +4616,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.role !== "") {
       writer.uint32(98).string(message.role);
+    }
+    if (message.sandbox !== "") {
+      writer.uint32(106).string(message.sandbox);
     }
     return writer;
   },
@@ -4604,6 +4732,14 @@ export const Task: MessageFns<Task> = {
             message.role = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.sandbox = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4658,6 +4794,7 @@ export const Task: MessageFns<Task> = {
         : "",
       labels: globalThis.Array.isArray(object?.labels) ? object.labels.map((e: any) => Label.fromJSON(e)) : [],
       role: isSet(object.role) ? globalThis.String(object.role) : "",
+      sandbox: isSet(object.sandbox) ? globalThis.String(object.sandbox) : "",
     };
   },
 
@@ -4699,6 +4836,9 @@ export const Task: MessageFns<Task> = {
     if (message.role !== "") {
       obj.role = message.role;
     }
+    if (message.sandbox !== "") {
+      obj.sandbox = message.sandbox;
+    }
     return obj;
   },
 
@@ -4727,6 +4867,7 @@ export const Task: MessageFns<Task> = {
     message.statusUpdateUuid = object.statusUpdateUuid ?? "";
     message.labels = object.labels?.map((e) => Label.fromPartial(e)) || [];
     message.role = object.role ?? "";
+    message.sandbox = object.sandbox ?? "";
     return message;
   },
 };
