@@ -73,7 +73,7 @@ function fromMesosJson(item: MesosJsonResource, field: string): Resource {
  */
 export function parseResources(text: string, flag = '--resources'): Resources {
   const trimmed = text.trim();
-  if (trimmed.startsWith('[') && trimmed.endsWith(']') && trimmed.includes('{')) {
+  if (trimmed.startsWith('[')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(trimmed);
