@@ -1,0 +1,50 @@
+import { CliError } from './cli-error.js';
+import { agentCommand } from './commands/agent.js';
+import { executeCommand } from './commands/execute.js';
+import { localCommand } from './commands/local.js';
+import { masterCommand } from './commands/master.js';
+import { stateCommand } from './commands/state.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
+  master: { run: masterCommand, summary: 'Run a master.' },
+  agent: { run: agentCommand, summary: 'Run an agent that registers with a master.' },
+  local: { run: localCommand, summary: 'Run a master and N agents on this machine (default 2).' },
+  execute: { run: executeCommand, summary: 'Run one task and follow it to its end (like mesos-execute).' },
+  state: { run: stateCommand, summary: 'Show agents, frameworks and tasks.' },
+};
+
+const HELP = [
+  'Usage: meso COMMAND [flags]',
+  '',
+  'Meso: a two-level cluster resource manager, after Apache Mesos.',
+  '',
+  'Commands:',
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)}${c.summary}`),
+  '',
+  "Run 'meso COMMAND --help' for a command's flags.",
+].join('\n');
+
+/** Runs the `meso` command line and returns the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`meso: unknown command '${name}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`meso ${name}: ${e.message}`);
+      return e.exitCode;
+    }
+    const err = e as Error & { code?: string };
+    console.error(`meso ${name}: ${err.code ? `[${err.code}] ` : ''}${err.message}`);
+    return 1;
+  }
+}
