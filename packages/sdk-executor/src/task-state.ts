@@ -1,0 +1,95 @@
+/**
+ * The state of a task, by its Mesos name.
+ *
+ * Non-terminal: `TASK_STAGING`, `TASK_STARTING`, `TASK_RUNNING`, `TASK_KILLING`.
+ * Terminal: `TASK_FINISHED`, `TASK_FAILED`, `TASK_KILLED`, `TASK_ERROR`, `TASK_DROPPED`,
+ * `TASK_GONE`, `TASK_GONE_BY_OPERATOR` (and `TASK_LOST` for frameworks that are not
+ * partition-aware). An executor normally sends `TASK_STARTING`, `TASK_RUNNING`, maybe
+ * `TASK_KILLING`, then one terminal state.
+ */
+export type TaskState =
+  | 'TASK_STAGING'
+  | 'TASK_STARTING'
+  | 'TASK_RUNNING'
+  | 'TASK_KILLING'
+  | 'TASK_FINISHED'
+  | 'TASK_FAILED'
+  | 'TASK_KILLED'
+  | 'TASK_ERROR'
+  | 'TASK_LOST'
+  | 'TASK_DROPPED'
+  | 'TASK_UNREACHABLE'
+  | 'TASK_GONE'
+  | 'TASK_GONE_BY_OPERATOR'
+  | 'TASK_UNKNOWN';
+
+/** Every task state, in the protocol's order. */
+export const TASK_STATES: readonly TaskState[] = [
+  'TASK_STAGING',
+  'TASK_STARTING',
+  'TASK_RUNNING',
+  'TASK_KILLING',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_UNREACHABLE',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+  'TASK_UNKNOWN',
+];
+
+const TERMINAL: ReadonlySet<TaskState> = new Set<TaskState>([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+]);
+
+/** Whether no update may follow this state from the executor (LOST counts as terminal here). */
+export function isTerminalState(state: TaskState): boolean {
+  return TERMINAL.has(state);
+}
+
+/**
+ * Why a task is in its state, by its Mesos name (`TaskStatus.Reason`). Executors usually
+ * leave it unset; the agent sets `REASON_EXECUTOR_TERMINATED` and friends itself.
+ */
+export type TaskStatusReason =
+  | 'REASON_COMMAND_EXECUTOR_FAILED'
+  | 'REASON_CONTAINER_LAUNCH_FAILED'
+  | 'REASON_CONTAINER_LIMITATION'
+  | 'REASON_CONTAINER_LIMITATION_DISK'
+  | 'REASON_CONTAINER_LIMITATION_MEMORY'
+  | 'REASON_CONTAINER_PREEMPTED'
+  | 'REASON_EXECUTOR_REGISTRATION_TIMEOUT'
+  | 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT'
+  | 'REASON_EXECUTOR_TERMINATED'
+  | 'REASON_EXECUTOR_UNREGISTERED'
+  | 'REASON_FRAMEWORK_REMOVED'
+  | 'REASON_GC_ERROR'
+  | 'REASON_INVALID_FRAMEWORKID'
+  | 'REASON_INVALID_OFFERS'
+  | 'REASON_MASTER_DISCONNECTED'
+  | 'REASON_RECONCILIATION'
+  | 'REASON_RESOURCES_UNKNOWN'
+  | 'REASON_AGENT_DISCONNECTED'
+  | 'REASON_AGENT_REMOVED'
+  | 'REASON_AGENT_RESTARTED'
+  | 'REASON_AGENT_UNKNOWN'
+  | 'REASON_TASK_GROUP_INVALID'
+  | 'REASON_TASK_GROUP_UNAUTHORIZED'
+  | 'REASON_TASK_INVALID'
+  | 'REASON_TASK_UNAUTHORIZED'
+  | 'REASON_TASK_UNKNOWN'
+  | 'REASON_TASK_KILLED_DURING_LAUNCH'
+  | 'REASON_TASK_CHECK_STATUS_UPDATED'
+  | 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED'
+  | 'REASON_AGENT_DRAINING'
+  | 'REASON_EXECUTOR_TERMINATED_BY_SIGNAL';
