@@ -1,0 +1,201 @@
+import {
+  attributesFromWire,
+  FrameworkInfo,
+  ResourceError,
+  Resources,
+  resourcesFromWire,
+  TaskInfo,
+  TaskState,
+  TaskStatus_Reason,
+  type RegisterAgent,
+  type Task,
+} from '@meso/proto';
+import { MasterError } from '../errors.js';
+import type { AgentLink } from '../links.js';
+import type { AgentConnection, Master } from '../master.js';
+import { masterUpdate } from '../calls/task-calls.js';
+import { taskKey, type ExecutorRecord, type TaskRecord } from '../model/model.js';
+import { isTerminalState } from '../model/task-states.js';
+import { masterStatus } from '../observe/wire-views.js';
+import { startPinging } from './agent-health.js';
+
+function agentResources(reg: RegisterAgent): Resources {
+  let total: Resources;
+  try {
+    total = resourcesFromWire(reg.agentInfo?.resources ?? [], 'agent_info.resources');
+  } catch (e) {
+    if (e instanceof ResourceError) throw new MasterError('INVALID_RESOURCES', e.reason, e.field, { cause: e });
+    throw e;
+  }
+  for (const name of ['cpus', 'mem']) {
+    if (total.scalar(name) <= 0) throw new MasterError('INVALID_RESOURCES', `an agent must have ${name} (got ${total.toString() || 'nothing'})`, 'agent_info.resources');
+  }
+  return total;
+}
+
+function safeResources(list: Task['resources']): Resources {
+  try {
+    return resourcesFromWire(list);
+  } catch {
+    return Resources.empty();
+  }
+}
+
+/** Builds the task records of what a re-registering agent reports, for adoption. */
+function reportedTasks(master: Master, agentId: string, reg: RegisterAgent, removed: Set<string>): TaskRecord[] {
+  const out: TaskRecord[] = [];
+  for (const t of reg.tasks) {
+    const frameworkId = t.frameworkId?.value ?? '';
+    const taskId = t.taskId?.value ?? '';
+    if (!frameworkId || !taskId) continue;
+    if (master.model.removedFrameworks.has(frameworkId)) {
+      removed.add(frameworkId);
+      continue;
+    }
+    if (!master.model.frameworks.has(frameworkId)) {
+      // A framework the master has not seen (e.g. from another registry): known from the
+      // agent's report, disconnected until it subscribes, removed after its failover timeout.
+      const reported = reg.frameworks.find((f) => f.id?.value === frameworkId);
+      const info = FrameworkInfo.fromPartial({ ...(reported ?? {}), id: { value: frameworkId }, roles: reported?.roles.length ? reported.roles : [t.role || '*'] });
+      master.commitLocal({ type: 'frameworkRecovered', info, registeredTime: master.now() });
+      master.startFailoverTimer(frameworkId);
+    }
+    const fw = master.model.frameworks.get(frameworkId);
+    const last = t.statuses[t.statuses.length - 1];
+    out.push({
+      frameworkId,
+      taskId,
+      agentId,
+      executorId: t.executorId?.value ?? '',
+      name: t.name,
+      role: t.role || fw?.info.roles[0] || '*',
+      info: TaskInfo.fromPartial({ name: t.name, taskId: { value: taskId }, agentId: { value: agentId }, resources: t.resources, labels: t.labels }),
+      state: t.state === TaskState.TASK_STATE_UNSPECIFIED ? TaskState.TASK_RUNNING : t.state,
+      resources: safeResources(t.resources),
+      statuses: t.statuses.map((s) => ({ state: s.state, timestamp: s.timestamp })),
+      ...(last ? { latestStatus: last } : {}),
+      sandbox: t.sandbox,
+      sent: true,
+    });
+  }
+  return out;
+}
+
+function reportedExecutors(master: Master, agentId: string, reg: RegisterAgent): ExecutorRecord[] {
+  return reg.executors
+    .filter((e) => e.executorId?.value && e.frameworkId?.value && master.model.frameworks.has(e.frameworkId.value))
+    .map((e) => ({
+      frameworkId: e.frameworkId?.value ?? '',
+      agentId,
+      executorId: e.executorId?.value ?? '',
+      role: master.model.frameworks.get(e.frameworkId?.value ?? '')?.info.roles[0] ?? '*',
+      info: e,
+      resources: safeResources(e.resources),
+    }));
+}
+
+/**
+ * Admits an agent on its link: a new one (empty id) gets `<masterId>-S<n>`; a returning one
+ * keeps its id (known or not: the master may have restarted) and its reported tasks are
+ * adopted. Tasks the master had on it that it no longer reports are LOST (DROPPED for
+ * partition-aware frameworks); reported tasks whose state the master saw otherwise (e.g.
+ * LOST while the agent was unreachable) are sent to their frameworks again.
+ * Sends `registered` on the link and starts pinging. Throws MasterError (the caller
+ * answers `refused`) for bad input.
+ */
+export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLink): string {
+  const info = reg.agentInfo;
+  if (!info) throw new MasterError('INVALID_ARGUMENT', 'agent_info is required', 'agent_info');
+  if (!info.hostname) throw new MasterError('INVALID_ARGUMENT', 'hostname is required', 'agent_info.hostname');
+  const total = agentResources(reg);
+  const attributes = attributesFromWire(info.attributes);
+  const reregistered = !!info.id?.value;
+  const agentId = info.id?.value || master.ids.agentId();
+  const now = master.now();
+
+  const previous = master.agentConnections.get(agentId);
+  if (previous) {
+    master.options.clock.clearTimeout(previous.pingTimer);
+    master.agentConnections.delete(agentId);
+    try {
+      previous.link.close();
+    } catch {
+      /* already closed */
+    }
+  }
+  master.cancelUnreachableTimer(agentId);
+  master.rescindWhere((o) => o.agentId === agentId, 'agent re-registered');
+
+  const removed = new Set<string>();
+  const tasks = reregistered ? reportedTasks(master, agentId, reg, removed) : [];
+  const reportedKeys = new Set(tasks.map((t) => taskKey(t.frameworkId, t.taskId)));
+  for (const task of [...master.model.tasks.values()]) {
+    if (task.agentId !== agentId || reportedKeys.has(taskKey(task.frameworkId, task.taskId))) continue;
+    const fw = master.model.frameworks.get(task.frameworkId);
+    masterUpdate(
+      master,
+      masterStatus({
+        frameworkId: task.frameworkId,
+        taskId: task.taskId,
+        agentId,
+        executorId: task.executorId,
+        state: master.isPartitionAware(fw) ? TaskState.TASK_DROPPED : TaskState.TASK_LOST,
+        reason: TaskStatus_Reason.REASON_RECONCILIATION,
+        message: 'the re-registered agent does not know this task',
+        now,
+      }),
+    );
+  }
+  const before = new Map(
+    tasks.map((t) => {
+      const key = taskKey(t.frameworkId, t.taskId);
+      const seen = master.model.tasks.get(key) ?? [...master.model.completedTasks].reverse().find((c) => c.frameworkId === t.frameworkId && c.taskId === t.taskId);
+      return [key, seen?.state] as const;
+    }),
+  );
+
+  master.commitLocal({
+    type: 'agentAdmitted',
+    agent: { id: agentId, hostname: info.hostname, endpoint: info.endpoint, version: info.version, bootId: info.bootId, attributes, total },
+    reregistered,
+    tasks,
+    executors: reregistered ? reportedExecutors(master, agentId, reg) : [],
+    at: now,
+  });
+  const conn: AgentConnection = { link, missed: 0, awaitingPong: false, seq: 0 };
+  master.agentConnections.set(agentId, conn);
+  link.send({
+    message: {
+      $case: 'registered',
+      value: {
+        agentId: { value: agentId },
+        masterId: master.masterId,
+        pingIntervalSeconds: master.options.agentPingIntervalSeconds,
+        maxMissedPings: master.options.maxMissedPings,
+      },
+    },
+  });
+  for (const frameworkId of removed) {
+    master.sendToAgent(agentId, { message: { $case: 'shutdownFramework', value: { frameworkId: { value: frameworkId } } } });
+  }
+  for (const t of tasks) {
+    const was = before.get(taskKey(t.frameworkId, t.taskId));
+    if (was === undefined || was === t.state || isTerminalState(t.state)) continue;
+    const status = masterStatus({
+      frameworkId: t.frameworkId,
+      taskId: t.taskId,
+      agentId,
+      executorId: t.executorId,
+      state: t.state,
+      reason: TaskStatus_Reason.REASON_UNSPECIFIED,
+      message: `agent ${agentId} re-registered with the task`,
+      now,
+    });
+    if (t.sandbox) status.containerStatus = { sandbox: t.sandbox, executorPid: 0 };
+    if (master.sendToFramework(t.frameworkId, { event: { $case: 'update', value: { status } } })) master.metrics.statusUpdatesForwarded++;
+  }
+  startPinging(master, agentId, conn);
+  master.logger.info(reregistered ? 'agent re-registered' : 'agent registered', { agentId, hostname: info.hostname, resources: total.toString(), tasks: tasks.length });
+  master.requestAllocation();
+  return agentId;
+}

@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import { FrameworkInfo_Capability, type Event, type Logger, type MasterMessage, type TimerHandle } from '@meso/proto';
+import type { StateStore } from '@meso/state';
+import { allocate } from './allocator/allocate.js';
+import { removeFramework } from './calls/framework-calls.js';
+import { IdGenerator } from './ids.js';
+import type { AgentLink, FrameworkLink } from './links.js';
+import { apply } from './model/apply.js';
+import type { MasterCommand } from './model/commands.js';
+import { createModel, type FrameworkRecord, type MasterModel, type OfferRecord } from './model/model.js';
+import { Registry } from './model/registry.js';
+import { allocatorInput } from './model/snapshots.js';
+import { MasterMetrics } from './observe/metrics.js';
+import { offerToWire } from './observe/wire-views.js';
+import type { ResolvedMasterOptions } from './options.js';
+
+/** Liveness bookkeeping of one connected agent. */
+export interface AgentConnection {
+  link: AgentLink;
+  /** Pings sent but not answered, in a row. */
+  missed: number;
+  awaitingPong: boolean;
+  seq: number;
+  pingTimer?: TimerHandle;
+}
+
+/**
+ * The master's core: the model and its one write path (`commit`), the live links to
+ * agents and frameworks, and the timers (allocation, heartbeats, failover, offer
+ * timeouts). The calls themselves live in `calls/` and `agents/`, as functions of this
+ * core; the transports in `transport/` only translate.
+ */
+export class Master {
+  readonly model: MasterModel;
+  readonly ids: IdGenerator;
+  readonly metrics = new MasterMetrics();
+  readonly frameworkLinks = new Map<string, FrameworkLink>();
+  readonly agentConnections = new Map<string, AgentConnection>();
+  readonly logger: Logger;
+  private readonly failoverTimers = new Map<string, TimerHandle>();
+  private readonly unreachableTimers = new Map<string, TimerHandle>();
+  private readonly offerTimers = new Map<string, TimerHandle>();
+  private allocationTimer: TimerHandle | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
+  private allocationQueued = false;
+  private readonly observers = new Set<(cmd: MasterCommand) => void>();
+  private closed = false;
+
+  private constructor(
+    readonly options: ResolvedMasterOptions,
+    private readonly registry: Registry,
+    masterId: string,
+  ) {
+    this.model = createModel(masterId, options.clock.now());
+    this.ids = new IdGenerator(masterId);
+    this.logger = options.logger.child('core', { masterId });
+  }
+
+  /** Builds a master over a state store, recovering the registry; starts its timers. */
+  static async create(options: ResolvedMasterOptions, store: StateStore, masterId: string = randomUUID()): Promise<Master> {
+    const registry = new Registry(store, options.logger);
+    const master = new Master(options, registry, masterId);
+    await master.recover(registry);
+    master.scheduleAllocationTimer();
+    master.scheduleHeartbeat();
+    return master;
+  }
+
+  private async recover(registry: Registry): Promise<void> {
+    const recovered = await registry.recover();
+    for (const fw of recovered.frameworks) {
+      if (fw.removed) {
+        this.commitLocal({ type: 'frameworkRemovalRecovered', frameworkId: fw.id, name: fw.info.name, removedTime: fw.removedTime ?? 0 });
+        continue;
+      }
+      this.commitLocal({ type: 'frameworkRecovered', info: fw.info, registeredTime: fw.registeredTime });
+      // The failover timeout survives the master (Mesos forgets it, MESOS-4659): the framework
+      // has failover_timeout from this master's start to re-subscribe.
+      this.startFailoverTimer(fw.id);
+    }
+    this.logger.info('registry recovered', {
+      frameworks: recovered.frameworks.filter((f) => !f.removed).length,
+      removedFrameworks: recovered.frameworks.filter((f) => f.removed).length,
+      agents: recovered.agents.size,
+    });
+  }
+
+  get masterId(): string {
+    return this.model.masterId;
+  }
+
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  /** Applies a command to the model and persists it; resolves when the registry has it. */
+  commit(cmd: MasterCommand): Promise<void> {
+    apply(this.model, cmd);
+    const persisted = this.registry.record(cmd, this.model);
+    for (const observer of this.observers) {
+      try {
+        observer(cmd);
+      } catch (e) {
+        this.logger.warn('state observer failed', { error: e });
+      }
+    }
+    return persisted;
+  }
+
+  /** Calls `fn` after every applied command (the operator event stream); returns the unsubscribe. */
+  observe(fn: (cmd: MasterCommand) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
+  /** Applies a command and logs (rather than surfaces) a registry failure. */
+  commitLocal(cmd: MasterCommand): void {
+    this.commit(cmd).catch(() => undefined);
+  }
+
+  isPartitionAware(fw: FrameworkRecord | undefined): boolean {
+    return !!fw?.info.capabilities.includes(FrameworkInfo_Capability.PARTITION_AWARE);
+  }
+
+  /** Sends an event on the framework's stream; false when it is not connected. */
+  sendToFramework(frameworkId: string, event: Event): boolean {
+    const link = this.frameworkLinks.get(frameworkId);
+    if (!link) return false;
+    try {
+      link.send(event);
+      return true;
+    } catch (e) {
+      this.logger.warn('send to framework failed', { frameworkId, error: e });
+      return false;
+    }
+  }
+
+  /** Sends a message on the agent's link; false when it is not connected. */
+  sendToAgent(agentId: string, message: MasterMessage): boolean {
+    const conn = this.agentConnections.get(agentId);
+    if (!conn) return false;
+    try {
+      conn.link.send(message);
+      return true;
+    } catch (e) {
+      this.logger.warn('send to agent failed', { agentId, error: e });
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Allocation.
+
+  /** Asks for an allocation cycle soon; requests in the same turn of the event loop coalesce. */
+  requestAllocation(): void {
+    if (this.allocationQueued || this.closed) return;
+    this.allocationQueued = true;
+    setImmediate(() => {
+      this.allocationQueued = false;
+      this.runAllocation();
+    });
+  }
+
+  private scheduleAllocationTimer(): void {
+    if (this.closed) return;
+    this.allocationTimer = this.options.clock.setTimeout(() => {
+      this.runAllocation();
+      this.scheduleAllocationTimer();
+    }, this.options.allocationIntervalMs);
+  }
+
+  /** Runs one allocation cycle now and sends the offers. */
+  runAllocation(): void {
+    if (this.closed) return;
+    try {
+      const started = process.hrtime.bigint();
+      const now = this.now();
+      const decisions = allocate(allocatorInput(this.model, now));
+      this.metrics.observeAllocation(Number(process.hrtime.bigint() - started) / 1e9);
+      if (decisions.length === 0) return;
+      const offers: OfferRecord[] = decisions.map((d) => ({ id: this.ids.offerId(), ...d, createdAt: now }));
+      this.commitLocal({ type: 'offersCreated', offers });
+      const byFramework = new Map<string, OfferRecord[]>();
+      for (const o of offers) {
+        if (!this.model.offers.has(o.id)) continue;
+        byFramework.set(o.frameworkId, [...(byFramework.get(o.frameworkId) ?? []), o]);
+        this.startOfferTimer(o.id);
+      }
+      for (const [frameworkId, list] of byFramework) {
+        const wire = list.map((o) => offerToWire(this.model, o));
+        if (!this.sendToFramework(frameworkId, { event: { $case: 'offers', value: { offers: wire } } })) {
+          this.rescindOffers(list.map((o) => o.id), 'framework not connected');
+        }
+      }
+    } catch (e) {
+      this.logger.error('allocation cycle failed', { error: e });
+    }
+  }
+
+  private startOfferTimer(offerId: string): void {
+    const timeout = this.options.offerTimeoutMs;
+    if (timeout === undefined) return;
+    this.offerTimers.set(
+      offerId,
+      this.options.clock.setTimeout(() => {
+        this.offerTimers.delete(offerId);
+        if (!this.model.offers.has(offerId)) return;
+        this.rescindOffers([offerId], 'offer timed out');
+        this.requestAllocation();
+      }, timeout),
+    );
+  }
+
+  /** Offers leave the model (consumed, declined, rescinded): stop their timers. */
+  forgetOfferTimers(offerIds: Iterable<string>): void {
+    for (const id of offerIds) {
+      this.options.clock.clearTimeout(this.offerTimers.get(id));
+      this.offerTimers.delete(id);
+    }
+  }
+
+  /** Takes offers back and tells their frameworks (RESCIND). */
+  rescindOffers(offerIds: readonly string[], reason: string): void {
+    const offers = offerIds.map((id) => this.model.offers.get(id)).filter((o): o is OfferRecord => !!o);
+    if (offers.length === 0) return;
+    this.forgetOfferTimers(offers.map((o) => o.id));
+    this.commitLocal({ type: 'offersRemoved', offerIds: offers.map((o) => o.id), filters: [], at: this.now() });
+    for (const o of offers) {
+      this.sendToFramework(o.frameworkId, { event: { $case: 'rescind', value: { offerId: { value: o.id }, reason } } });
+    }
+  }
+
+  /** Rescinds every outstanding offer matching the predicate. */
+  rescindWhere(predicate: (o: OfferRecord) => boolean, reason: string): void {
+    this.rescindOffers([...this.model.offers.values()].filter(predicate).map((o) => o.id), reason);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Timers of frameworks and agents.
+
+  private scheduleHeartbeat(): void {
+    if (this.closed) return;
+    this.heartbeatTimer = this.options.clock.setTimeout(() => {
+      for (const frameworkId of this.frameworkLinks.keys()) {
+        this.sendToFramework(frameworkId, { event: { $case: 'heartbeat', value: {} } });
+      }
+      this.scheduleHeartbeat();
+    }, this.options.heartbeatIntervalSeconds * 1000);
+  }
+
+  /** After failover_timeout without a re-subscription the framework is removed. */
+  startFailoverTimer(frameworkId: string): void {
+    this.cancelFailoverTimer(frameworkId);
+    const fw = this.model.frameworks.get(frameworkId);
+    if (!fw) return;
+    const ms = Math.max(0, fw.info.failoverTimeout * 1000);
+    this.failoverTimers.set(
+      frameworkId,
+      this.options.clock.setTimeout(() => {
+        this.failoverTimers.delete(frameworkId);
+        const current = this.model.frameworks.get(frameworkId);
+        if (!current || current.connected) return;
+        this.logger.info('framework failover timeout expired', { frameworkId });
+        removeFramework(this, frameworkId, 'failover timeout expired').catch((e: unknown) =>
+          this.logger.error('removing framework failed', { frameworkId, error: e }),
+        );
+      }, ms),
+    );
+  }
+
+  cancelFailoverTimer(frameworkId: string): void {
+    this.options.clock.clearTimeout(this.failoverTimers.get(frameworkId));
+    this.failoverTimers.delete(frameworkId);
+  }
+
+  /** Schedules `fn` after the agent's re-registration window (ping interval × max missed pings). */
+  startUnreachableTimer(agentId: string, fn: () => void): void {
+    this.cancelUnreachableTimer(agentId);
+    const ms = this.options.agentPingIntervalSeconds * 1000 * this.options.maxMissedPings;
+    this.unreachableTimers.set(
+      agentId,
+      this.options.clock.setTimeout(() => {
+        this.unreachableTimers.delete(agentId);
+        fn();
+      }, ms),
+    );
+  }
+
+  cancelUnreachableTimer(agentId: string): void {
+    this.options.clock.clearTimeout(this.unreachableTimers.get(agentId));
+    this.unreachableTimers.delete(agentId);
+  }
+
+  /** Stops the timers and drops the links; waits for queued registry writes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const clock = this.options.clock;
+    clock.clearTimeout(this.allocationTimer);
+    clock.clearTimeout(this.heartbeatTimer);
+    for (const t of [...this.failoverTimers.values(), ...this.unreachableTimers.values(), ...this.offerTimers.values()]) clock.clearTimeout(t);
+    for (const conn of this.agentConnections.values()) {
+      clock.clearTimeout(conn.pingTimer);
+      try {
+        conn.link.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    for (const link of this.frameworkLinks.values()) {
+      try {
+        link.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    this.agentConnections.clear();
+    this.frameworkLinks.clear();
+    await this.registry.flush();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

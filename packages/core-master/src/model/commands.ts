@@ -1,0 +1,68 @@
+import type { Attribute, FrameworkInfo, Resources, TaskStatus } from '@meso/proto';
+import type { OfferFilter } from '../allocator/types.js';
+import type { ExecutorRecord, OfferRecord, TaskRecord } from './model.js';
+
+/** What the master knows of an agent when it (re-)admits it. */
+export interface AgentAdmission {
+  id: string;
+  hostname: string;
+  endpoint: string;
+  version: string;
+  bootId: string;
+  attributes: Attribute[];
+  total: Resources;
+}
+
+/**
+ * Every change to the master's state, as data. `apply` is the one place that carries
+ * them out; the registry persists the ones that must outlive the master.
+ */
+export type MasterCommand =
+  | {
+      type: 'agentAdmitted';
+      agent: AgentAdmission;
+      reregistered: boolean;
+      /** Tasks the agent reports: known live ones take the reported state, others are adopted. */
+      tasks: TaskRecord[];
+      /** Custom executors the agent reports; the agent's executors not listed are dropped. */
+      executors: ExecutorRecord[];
+      at: number;
+    }
+  | { type: 'agentDisconnected'; agentId: string; at: number }
+  | { type: 'agentUnreachable'; agentId: string; at: number }
+  | {
+      type: 'frameworkSubscribed';
+      info: FrameworkInfo;
+      streamId: string;
+      suppressedRoles: string[];
+      isNew: boolean;
+      at: number;
+    }
+  | { type: 'frameworkDisconnected'; frameworkId: string; at: number }
+  | { type: 'frameworkUpdated'; info: FrameworkInfo; suppressedRoles?: string[]; at: number }
+  /** Loaded from the registry at start: known, not connected. */
+  | { type: 'frameworkRecovered'; info: FrameworkInfo; registeredTime: number }
+  | { type: 'frameworkRemoved'; frameworkId: string; at: number }
+  | { type: 'frameworkRemovalRecovered'; frameworkId: string; name: string; removedTime: number }
+  | { type: 'offersCreated'; offers: OfferRecord[] }
+  /** Rescinded, declined or consumed; `filters` keep what was declined from coming back too soon. */
+  | { type: 'offersRemoved'; offerIds: string[]; filters: OfferFilter[]; at: number }
+  | { type: 'rolesSuppressed'; frameworkId: string; roles: string[] }
+  /** Un-suppresses the roles and clears every filter of the framework. */
+  | { type: 'rolesRevived'; frameworkId: string; roles: string[] }
+  | {
+      type: 'tasksLaunched';
+      frameworkId: string;
+      agentId: string;
+      offerIds: string[];
+      tasks: TaskRecord[];
+      executors: ExecutorRecord[];
+      filters: OfferFilter[];
+      at: number;
+    }
+  | { type: 'statusUpdated'; frameworkId: string; taskId: string; status: TaskStatus; latestState?: number; at: number }
+  | { type: 'statusAcknowledged'; frameworkId: string; taskId: string; uuid: string }
+  | { type: 'executorRemoved'; agentId: string; frameworkId: string; executorId: string };
+
+/** The `type` of every command. */
+export type MasterCommandType = MasterCommand['type'];

@@ -1,0 +1,99 @@
+import { Resources } from '@meso/proto';
+import type { MasterModel } from '../model/model.js';
+import { taskStateName } from '../model/task-states.js';
+
+/** Upper bounds (seconds) of the allocation-duration histogram buckets. */
+const ALLOCATION_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+
+/** Prometheus label value escaping. */
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+class Lines {
+  readonly out: string[] = [];
+  metric(name: string, type: 'gauge' | 'counter' | 'histogram', help: string, samples: [Record<string, string>, number][]): void {
+    this.out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) {
+      const text = Object.entries(labels)
+        .map(([k, v]) => `${k}="${label(v)}"`)
+        .join(',');
+      this.out.push(`${name}${text ? `{${text}}` : ''} ${Number.isFinite(value) ? value : 0}`);
+    }
+  }
+}
+
+/** Counters the master keeps; gauges are computed from the model when scraped. */
+export class MasterMetrics {
+  allocationRuns = 0;
+  allocationSecondsSum = 0;
+  private readonly allocationBuckets = ALLOCATION_BUCKETS.map(() => 0);
+  statusUpdatesForwarded = 0;
+  statusUpdatesReceived = 0;
+  readonly callsByType = new Map<string, number>();
+  readonly errorsByCode = new Map<string, number>();
+
+  observeAllocation(seconds: number): void {
+    this.allocationRuns++;
+    this.allocationSecondsSum += seconds;
+    ALLOCATION_BUCKETS.forEach((le, i) => {
+      if (seconds <= le) this.allocationBuckets[i] = (this.allocationBuckets[i] ?? 0) + 1;
+    });
+  }
+
+  countCall(type: string): void {
+    this.callsByType.set(type, (this.callsByType.get(type) ?? 0) + 1);
+  }
+
+  countError(code: string): void {
+    this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1);
+  }
+
+  /** Everything in Prometheus text exposition format. */
+  render(model: MasterModel): string {
+    const l = new Lines();
+    const agentsByStatus = new Map<string, number>([['ACTIVE', 0], ['DISCONNECTED', 0], ['UNREACHABLE', 0]]);
+    for (const a of model.agents.values()) agentsByStatus.set(a.status, (agentsByStatus.get(a.status) ?? 0) + 1);
+    l.metric('meso_master_agents', 'gauge', 'Agents known to the master, by status.', [...agentsByStatus].map(([status, n]) => [{ status }, n]));
+    const fws = [...model.frameworks.values()];
+    l.metric('meso_master_frameworks', 'gauge', 'Frameworks known to the master, by state.', [
+      [{ state: 'active' }, fws.length],
+      [{ state: 'connected' }, fws.filter((f) => f.connected).length],
+      [{ state: 'disconnected' }, fws.filter((f) => !f.connected).length],
+      [{ state: 'removed' }, model.removedFrameworks.size],
+    ]);
+    const tasksByState = new Map<string, number>();
+    for (const t of model.tasks.values()) tasksByState.set(taskStateName(t.state), (tasksByState.get(taskStateName(t.state)) ?? 0) + 1);
+    for (const t of model.completedTasks) tasksByState.set(taskStateName(t.state), (tasksByState.get(taskStateName(t.state)) ?? 0) + 1);
+    l.metric('meso_master_tasks', 'gauge', 'Tasks (live and recently completed), by state.', [...tasksByState].sort().map(([state, n]) => [{ state }, n]));
+
+    let total = Resources.empty();
+    let used = Resources.empty();
+    let offered = Resources.empty();
+    for (const a of model.agents.values()) {
+      if (a.status !== 'ACTIVE') continue;
+      total = total.add(a.total);
+      used = used.add(a.used);
+      offered = offered.add(a.offered);
+    }
+    const names = [...new Set([...total.names(), 'cpus', 'mem', 'disk'])].sort();
+    const amount = (r: Resources, name: string): number => r.scalar(name) || r.ranges(name).reduce((n, x) => n + x.end - x.begin + 1, 0);
+    l.metric('meso_master_resources_total', 'gauge', 'Resources of active agents (scalars; ranges count their members).', names.map((name) => [{ resource: name }, amount(total, name)]));
+    l.metric('meso_master_resources_used', 'gauge', 'Resources charged to live tasks and executors on active agents.', names.map((name) => [{ resource: name }, amount(used, name)]));
+    l.metric('meso_master_resources_offered', 'gauge', 'Resources in outstanding offers.', names.map((name) => [{ resource: name }, amount(offered, name)]));
+    l.metric('meso_master_outstanding_offers', 'gauge', 'Offers made and not yet answered.', [[{}, model.offers.size]]);
+    l.metric('meso_master_allocation_runs_total', 'counter', 'Allocation cycles run.', [[{}, this.allocationRuns]]);
+    l.out.push('# HELP meso_master_allocation_duration_seconds Duration of allocation cycles.', '# TYPE meso_master_allocation_duration_seconds histogram');
+    ALLOCATION_BUCKETS.forEach((le, i) => l.out.push(`meso_master_allocation_duration_seconds_bucket{le="${le}"} ${this.allocationBuckets[i] ?? 0}`));
+    l.out.push(
+      `meso_master_allocation_duration_seconds_bucket{le="+Inf"} ${this.allocationRuns}`,
+      `meso_master_allocation_duration_seconds_sum ${this.allocationSecondsSum}`,
+      `meso_master_allocation_duration_seconds_count ${this.allocationRuns}`,
+    );
+    l.metric('meso_master_status_updates_received_total', 'counter', 'Status updates received from agents.', [[{}, this.statusUpdatesReceived]]);
+    l.metric('meso_master_status_updates_forwarded_total', 'counter', 'Status updates forwarded to frameworks.', [[{}, this.statusUpdatesForwarded]]);
+    l.metric('meso_master_calls_total', 'counter', 'Scheduler calls received, by type.', [...this.callsByType].sort().map(([type, n]) => [{ type }, n]));
+    l.metric('meso_master_call_errors_total', 'counter', 'Refused calls and registrations, by error code.', [...this.errorsByCode].sort().map(([code, n]) => [{ code }, n]));
+    return `${l.out.join('\n')}\n`;
+  }
+}

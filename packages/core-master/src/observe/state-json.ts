@@ -1,0 +1,134 @@
+import { formatRanges, UNRESERVED_ROLE, type Attribute, type Resources } from '@meso/proto';
+import type { MasterModel, TaskRecord } from '../model/model.js';
+import { sumRoles } from '../model/snapshots.js';
+import { taskStateName } from '../model/task-states.js';
+import { MASTER_VERSION } from '../version.js';
+
+/** Resources as Mesos's JSON shows them: `{"cpus":4,"mem":4096,"ports":"[31000-32000]","cpus(db)":2}`. */
+export type ResourcesJson = Record<string, number | string>;
+
+/** The /state document. */
+export interface StateJson {
+  masterId: string;
+  version: string;
+  /** Seconds since the epoch. */
+  startTime: number;
+  agents: {
+    id: string;
+    hostname: string;
+    endpoint: string;
+    status: string;
+    attributes: Record<string, string | number>;
+    resources: { total: ResourcesJson; used: ResourcesJson; offered: ResourcesJson; free: ResourcesJson };
+    registeredTime: number;
+    reregisteredTime?: number;
+  }[];
+  frameworks: {
+    id: string;
+    name: string;
+    user: string;
+    roles: string[];
+    active: boolean;
+    connected: boolean;
+    failoverTimeout: number;
+    suppressedRoles: string[];
+    resources: { used: ResourcesJson; offered: ResourcesJson };
+    registeredTime: number;
+    unregisteredTime?: number;
+  }[];
+  tasks: TaskJson[];
+  completedTasks: TaskJson[];
+  outstandingOffers: number;
+}
+
+/** A task in /state. */
+export interface TaskJson {
+  id: string;
+  name: string;
+  frameworkId: string;
+  agentId: string;
+  executorId: string;
+  state: string;
+  role: string;
+  resources: ResourcesJson;
+  sandbox: string;
+  statuses: { state: string; timestamp: number }[];
+}
+
+/** Resources as a JSON map; reserved resources are keyed `name(role)`. */
+export function resourcesToJson(resources: Resources): ResourcesJson {
+  const out: ResourcesJson = {};
+  for (const r of resources.toList()) {
+    const key = r.role === UNRESERVED_ROLE ? r.name : `${r.name}(${r.role})`;
+    if (r.kind === 'scalar') out[key] = r.value;
+    else if (r.kind === 'ranges') out[key] = formatRanges(r.ranges);
+    else out[key] = `{${r.items.join(',')}}`;
+  }
+  return out;
+}
+
+function attributesToJson(list: readonly Attribute[]): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const a of list) {
+    if (a.kind === 'text') out[a.name] = a.text;
+    else if (a.kind === 'scalar') out[a.name] = a.value;
+    else if (a.kind === 'ranges') out[a.name] = formatRanges(a.ranges);
+    else out[a.name] = `{${a.items.join(',')}}`;
+  }
+  return out;
+}
+
+function taskJson(t: TaskRecord): TaskJson {
+  return {
+    id: t.taskId,
+    name: t.name,
+    frameworkId: t.frameworkId,
+    agentId: t.agentId,
+    executorId: t.executorId,
+    state: taskStateName(t.state),
+    role: t.role,
+    resources: resourcesToJson(t.resources),
+    sandbox: t.sandbox,
+    statuses: t.statuses.map((s) => ({ state: taskStateName(s.state), timestamp: s.timestamp })),
+  };
+}
+
+/** A read-only snapshot of the model as the /state JSON document. */
+export function stateJson(model: MasterModel): StateJson {
+  return {
+    masterId: model.masterId,
+    version: MASTER_VERSION,
+    startTime: model.startTime / 1000,
+    agents: [...model.agents.values()].map((a) => ({
+      id: a.id,
+      hostname: a.hostname,
+      endpoint: a.endpoint,
+      status: a.status,
+      attributes: attributesToJson(a.attributes),
+      resources: {
+        total: resourcesToJson(a.total),
+        used: resourcesToJson(a.used),
+        offered: resourcesToJson(a.offered),
+        free: resourcesToJson(a.total.subtract(a.used).subtract(a.offered)),
+      },
+      registeredTime: a.registeredTime / 1000,
+      ...(a.reregisteredTime !== undefined ? { reregisteredTime: a.reregisteredTime / 1000 } : {}),
+    })),
+    frameworks: [...model.frameworks.values()].map((f) => ({
+      id: f.id,
+      name: f.info.name,
+      user: f.info.user,
+      roles: [...f.info.roles],
+      active: true,
+      connected: f.connected,
+      failoverTimeout: f.info.failoverTimeout,
+      suppressedRoles: [...f.suppressedRoles].sort(),
+      resources: { used: resourcesToJson(sumRoles(f.used)), offered: resourcesToJson(sumRoles(f.offered)) },
+      registeredTime: f.registeredTime / 1000,
+      ...(f.unregisteredTime !== undefined ? { unregisteredTime: f.unregisteredTime / 1000 } : {}),
+    })),
+    tasks: [...model.tasks.values()].map(taskJson),
+    completedTasks: model.completedTasks.map(taskJson),
+    outstandingOffers: model.offers.size,
+  };
+}

@@ -1,0 +1,111 @@
+import { createServer as createHttpServer } from 'node:http';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { AgentLinkService, OperatorService, SchedulerService } from '@meso/proto';
+import { FileStateStore } from '@meso/state';
+import { MasterError } from './errors.js';
+import { Master } from './master.js';
+import { resolveMasterOptions, type MasterOptions } from './options.js';
+import { agentLinkService } from './transport/agent-link-service.js';
+import { httpHandler } from './transport/http-endpoints.js';
+import { operatorService } from './transport/operator-service.js';
+import { createPortMux } from './transport/port-mux.js';
+import { schedulerService } from './transport/scheduler-service.js';
+
+/** A running master. */
+export interface MasterHandle {
+  /** `host:port` the master listens on. */
+  readonly address: string;
+  readonly port: number;
+  readonly masterId: string;
+  /** Stops gracefully: streams end, gRPC shuts down (forced after a short deadline), HTTP closes, the registry is closed. */
+  close(): Promise<void>;
+}
+
+/** How long close() lets in-flight gRPC calls finish before forcing them. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+function listen(server: import('node:net').Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(new MasterError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${e.message}`, 'port', { cause: e }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Starts a master: opens the registry under `<workDir>/registry`, recovers frameworks
+ * known from earlier runs, and serves gRPC (Scheduler, AgentLink, Operator) and HTTP
+ * (/state, /health, /metrics) on one port.
+ */
+export async function startMaster(options: MasterOptions): Promise<MasterHandle> {
+  const resolved = resolveMasterOptions(options);
+  const logger = resolved.logger;
+  const store = await FileStateStore.open(join(resolved.workDir, 'registry'));
+  let master: Master;
+  try {
+    master = await Master.create(resolved, store);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+
+  const grpc = new Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1 });
+  grpc.addService(SchedulerService, schedulerService(master));
+  grpc.addService(AgentLinkService, agentLinkService(master));
+  grpc.addService(OperatorService, operatorService(master));
+  const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+  const http = createHttpServer(httpHandler(master));
+  http.keepAliveTimeout = 5000;
+  const mux = createPortMux(
+    {
+      http2: (socket) => injector.injectConnection(socket),
+      http1: (socket) => http.emit('connection', socket),
+    },
+    logger,
+  );
+  let port: number;
+  try {
+    port = await listen(mux.server, resolved.port, resolved.host);
+  } catch (e) {
+    await master.close();
+    await store.close();
+    throw e;
+  }
+  const address = `${resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host}:${port}`;
+  logger.info('master started', { masterId: master.masterId, address, workDir: resolved.workDir });
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    await master.close();
+    const listenerClosed = new Promise<void>((resolve) => mux.server.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        grpc.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      force.unref();
+      grpc.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    injector.destroy();
+    http.closeAllConnections();
+    http.close();
+    for (const socket of mux.sockets) socket.destroy();
+    await listenerClosed;
+    await store.close();
+    logger.info('master stopped', { masterId: master.masterId });
+  };
+  return {
+    address,
+    port,
+    masterId: master.masterId,
+    close: () => (closing ??= close()),
+  };
+}

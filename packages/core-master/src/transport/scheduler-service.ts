@@ -1,0 +1,79 @@
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { CallContext, CallResponse, Event, SchedulerServer, SubscribeRequest } from '@meso/proto';
+import { runSchedulerCall, type SchedulerCallType } from '../calls/dispatch.js';
+import { frameworkStreamEnded, subscribe, teardown, updateFramework } from '../calls/framework-calls.js';
+import { accept, decline, revive, suppress } from '../calls/offer-calls.js';
+import { acknowledge, frameworkMessage, kill, reconcile, shutdownExecutor } from '../calls/task-calls.js';
+import type { FrameworkLink } from '../links.js';
+import type { Master } from '../master.js';
+import type { FrameworkRecord } from '../model/model.js';
+import { toGrpcError } from './grpc-errors.js';
+
+type Unary<R> = (call: ServerUnaryCall<R, CallResponse>, callback: sendUnaryData<CallResponse>) => void;
+
+function unary<R extends { context?: CallContext | undefined }>(
+  master: Master,
+  type: SchedulerCallType,
+  handler: (fw: FrameworkRecord, req: R) => void | Promise<void>,
+): Unary<R> {
+  return (call, callback) => {
+    runSchedulerCall(master, type, call.request, handler).then(
+      () => callback(null, {}),
+      (e: unknown) => callback(toGrpcError(master, e, type)),
+    );
+  };
+}
+
+function streamLink(call: ServerWritableStream<SubscribeRequest, Event>, streamId: string): FrameworkLink {
+  return {
+    streamId,
+    send: (event) => {
+      if (!call.writableEnded && !call.cancelled) call.write(event);
+    },
+    close: (error) => {
+      if (call.writableEnded) return;
+      if (error && !call.cancelled) call.write({ event: { $case: 'error', value: error } });
+      call.end();
+    },
+  };
+}
+
+function subscribeHandler(master: Master): (call: ServerWritableStream<SubscribeRequest, Event>) => void {
+  return (call) => {
+    master.metrics.countCall('SUBSCRIBE');
+    let ended: (() => void) | undefined;
+    let streamEnded = false;
+    const onEnd = (): void => {
+      streamEnded = true;
+      ended?.();
+    };
+    call.on('cancelled', onEnd);
+    call.on('close', onEnd);
+    call.on('error', () => onEnd());
+    subscribe(master, call.request, (streamId) => streamLink(call, streamId)).then(
+      ({ frameworkId, streamId }) => {
+        ended = () => frameworkStreamEnded(master, frameworkId, streamId);
+        if (streamEnded) ended();
+      },
+      (e: unknown) => call.emit('error', toGrpcError(master, e, 'SUBSCRIBE')),
+    );
+  };
+}
+
+/** The Scheduler service: SUBSCRIBE's event stream and the unary calls, translated to the master's calls. */
+export function schedulerService(master: Master): SchedulerServer {
+  return {
+    subscribe: subscribeHandler(master),
+    accept: unary(master, 'ACCEPT', (fw, req) => accept(master, fw, req)),
+    decline: unary(master, 'DECLINE', (fw, req) => decline(master, fw, req)),
+    revive: unary(master, 'REVIVE', (fw, req) => revive(master, fw, req)),
+    suppress: unary(master, 'SUPPRESS', (fw, req) => suppress(master, fw, req)),
+    kill: unary(master, 'KILL', (fw, req) => kill(master, fw, req)),
+    shutdown: unary(master, 'SHUTDOWN', (fw, req) => shutdownExecutor(master, fw, req)),
+    acknowledge: unary(master, 'ACKNOWLEDGE', (fw, req) => acknowledge(master, fw, req)),
+    reconcile: unary(master, 'RECONCILE', (fw, req) => reconcile(master, fw, req)),
+    message: unary(master, 'MESSAGE', (fw, req) => frameworkMessage(master, fw, req)),
+    teardown: unary(master, 'TEARDOWN', (fw) => teardown(master, fw)),
+    updateFramework: unary(master, 'UPDATE_FRAMEWORK', (fw, req) => updateFramework(master, fw, req)),
+  };
+}
