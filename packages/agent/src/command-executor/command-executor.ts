@@ -1,0 +1,153 @@
+import { chown } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import type { ExecutorContext, ExecutorHandlers, KillRequest, ShutdownRequest, TaskInfo } from '@meso/sdk-executor';
+import { buildTaskEnv } from '../task-env.js';
+import { CommandTask, type CommandExit } from './command-task.js';
+import { lookupUser } from './user.js';
+
+/** Grace period used when a kill carries none (the agent always sends one). */
+const FALLBACK_GRACE_SECONDS = 5;
+
+/** What the command executor needs from its process. */
+export interface CommandExecutorOptions {
+  /** The environment tasks inherit (the executor's). */
+  env: Record<string, string | undefined>;
+  /** Whether this process may switch users (runs as root). */
+  isRoot: boolean;
+  /** Called once the task is over and its terminal update was sent. */
+  onDone(): void;
+  log(message: string): void;
+}
+
+/**
+ * The agent's built-in command executor: runs one task's CommandInfo and reports
+ * TASK_STARTING, TASK_RUNNING, then TASK_FINISHED / TASK_FAILED / TASK_KILLED. Written
+ * against `@meso/sdk-executor` exactly as an outside executor would be.
+ */
+export class CommandExecutor implements ExecutorHandlers {
+  private taskId: string | undefined;
+  private process: CommandTask | undefined;
+  private killed = false;
+  private killTimer: NodeJS.Timeout | undefined;
+  private killGraceSeconds: number | undefined;
+  private over = false;
+
+  constructor(private readonly o: CommandExecutorOptions) {}
+
+  async launch(task: TaskInfo, ctx: ExecutorContext): Promise<void> {
+    if (this.taskId !== undefined) {
+      await ctx.update(task.taskId, 'TASK_ERROR', { message: 'the command executor runs exactly one task', reason: 'REASON_TASK_INVALID' });
+      return;
+    }
+    this.taskId = task.taskId;
+    this.killGraceSeconds = task.killGracePeriodSeconds;
+    const command = task.command;
+    if (!command) {
+      await this.end(ctx, 'TASK_ERROR', { message: 'a command task needs a command', reason: 'REASON_TASK_INVALID' });
+      return;
+    }
+    await ctx.update(task.taskId, 'TASK_STARTING');
+    if (this.killed) {
+      await this.end(ctx, 'TASK_KILLED', { message: 'killed before it started' });
+      return;
+    }
+    const env = buildTaskEnv({
+      taskId: task.taskId,
+      frameworkId: ctx.frameworkId,
+      executorId: ctx.executorId,
+      sandbox: ctx.sandbox,
+      agentEndpoint: this.o.env['MESO_AGENT_ENDPOINT'] ?? '',
+      hostname: ctx.info.agent.hostname || osHostname(),
+      ports: task.resources.ranges('ports'),
+      commandEnv: command.env,
+      base: this.o.env,
+    });
+    let ids: { uid?: number; gid?: number } = {};
+    const userName = command.user || ctx.info.framework.user;
+    if (userName && this.o.isRoot) {
+      const user = await lookupUser(userName).catch((e: unknown) => {
+        this.o.log(`${(e as Error).message}`);
+        return undefined;
+      });
+      if (!user) {
+        await this.end(ctx, 'TASK_FAILED', { message: `Failed to launch the task: user '${userName}' does not exist on this agent`, reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
+        return;
+      }
+      ids = { uid: user.uid, gid: user.gid };
+      Object.assign(env, { USER: user.name, LOGNAME: user.name, HOME: user.home }, command.env);
+      await chown(ctx.sandbox, user.uid, user.gid).catch((e: unknown) => this.o.log(`cannot give the sandbox to ${user.name}: ${(e as Error).message}`));
+    }
+    let started;
+    try {
+      started = await CommandTask.start({ command, cwd: ctx.sandbox, env, ...ids });
+    } catch (e) {
+      await this.end(ctx, 'TASK_FAILED', { message: `Failed to launch the task: ${(e as Error).message}`, reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
+      return;
+    }
+    this.process = started.task;
+    this.o.log(`started task ${task.taskId} as pid ${started.task.pid}`);
+    void started.exited.then((exit) => this.exited(ctx, exit));
+    await ctx.update(task.taskId, 'TASK_RUNNING');
+    if (this.killed) this.signalKill(this.killGraceSeconds);
+  }
+
+  async kill(taskId: string, ctx: ExecutorContext, request: KillRequest): Promise<void> {
+    if (taskId !== this.taskId) {
+      this.o.log(`kill of unknown task ${taskId} ignored`);
+      return;
+    }
+    if (this.killed || this.over) return;
+    this.killed = true;
+    if (ctx.info.framework.capabilities.includes('TASK_KILLING_STATE')) await ctx.update(taskId, 'TASK_KILLING');
+    if (this.process) this.signalKill(request.gracePeriodSeconds);
+    else this.killGraceSeconds = request.gracePeriodSeconds;
+  }
+
+  async shutdown(ctx: ExecutorContext, request: ShutdownRequest): Promise<void> {
+    if (!this.taskId || this.over) {
+      this.o.onDone();
+      return;
+    }
+    // Leave the agent time to receive the terminal update before its own deadline.
+    const grace = Math.max(0, Math.min(this.killGraceSeconds ?? FALLBACK_GRACE_SECONDS, request.gracePeriodSeconds - 1));
+    await this.kill(this.taskId, ctx, { gracePeriodSeconds: grace });
+  }
+
+  error(error: Error): void {
+    this.o.log(`error: ${error.message}`);
+  }
+
+  private signalKill(graceSeconds: number | undefined): void {
+    const task = this.process;
+    if (!task) return;
+    const grace = graceSeconds ?? FALLBACK_GRACE_SECONDS;
+    this.o.log(`sending SIGTERM to process group ${task.pid}; SIGKILL in ${grace} s`);
+    task.signalGroup('SIGTERM');
+    this.killTimer = setTimeout(() => {
+      this.o.log(`sending SIGKILL to process group ${task.pid}`);
+      task.signalGroup('SIGKILL');
+    }, grace * 1000);
+  }
+
+  private async exited(ctx: ExecutorContext, exit: CommandExit): Promise<void> {
+    clearTimeout(this.killTimer);
+    // Whatever the task left in its group goes with it.
+    this.process?.signalGroup('SIGKILL');
+    const how = exit.signal ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code ?? -1}`;
+    const details = { message: how, ...(exit.code !== null ? { exitCode: exit.code } : {}), ...(exit.signal ? { signal: exit.signal } : {}) };
+    if (this.killed) await this.end(ctx, 'TASK_KILLED', details);
+    else if (exit.code === 0) await this.end(ctx, 'TASK_FINISHED', details);
+    else await this.end(ctx, 'TASK_FAILED', details);
+  }
+
+  private async end(ctx: ExecutorContext, state: 'TASK_FINISHED' | 'TASK_FAILED' | 'TASK_KILLED' | 'TASK_ERROR', details: Parameters<ExecutorContext['update']>[2]): Promise<void> {
+    if (this.over || !this.taskId) return;
+    this.over = true;
+    this.o.log(`task ${this.taskId}: ${state} ${details?.message ?? ''}`);
+    try {
+      await ctx.update(this.taskId, state, details);
+    } finally {
+      this.o.onDone();
+    }
+  }
+}

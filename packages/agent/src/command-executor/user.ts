@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+
+/** A user of this machine, as `getent passwd` reports it (so NSS users count too). */
+export interface SystemUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/** Looks a user up by name; undefined when there is no such user. */
+export function lookupUser(name: string): Promise<SystemUser | undefined> {
+  return new Promise((resolve, reject) => {
+    if (!/^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/.test(name)) {
+      resolve(undefined);
+      return;
+    }
+    execFile('getent', ['passwd', name], { timeout: 10_000 }, (err, stdout) => {
+      // getent exits 2 when the key is not found.
+      if (err && (err as unknown as { code?: unknown }).code === 2) return resolve(undefined);
+      if (err) return reject(new Error(`cannot look up user '${name}': ${err.message}`));
+      const [, , uid, gid, , home] = stdout.trim().split('\n')[0]?.split(':') ?? [];
+      if (uid === undefined || gid === undefined) return resolve(undefined);
+      resolve({ name, uid: Number(uid), gid: Number(gid), home: home ?? '/' });
+    });
+  });
+}

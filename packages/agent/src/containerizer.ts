@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '@meso/proto';
+import { RUN_ID_VARIABLE } from './executor-env.js';
+import { pidsWithVariable, processGroupOf, signalGroup, signalProcess } from './process-tree.js';
+
+/** How an executor ended. */
+export interface Termination {
+  /** Exit status when it exited normally. */
+  status: number | null;
+  /** The signal name when a signal ended it. */
+  signal: string | null;
+}
+
+/** What to start for one executor run. */
+export interface LaunchSpec {
+  runId: string;
+  /** Working directory; `stdout` and `stderr` files are created (appended) here. */
+  sandbox: string;
+  file: string;
+  args: string[];
+  argv0?: string;
+  env: Record<string, string>;
+}
+
+/** One running executor process and everything it started. */
+export interface Container {
+  readonly pid: number;
+  readonly runId: string;
+  /** Resolves when the executor process has exited. */
+  readonly exited: Promise<Termination>;
+  /** Signals the executor's process group. */
+  signal(signal: NodeJS.Signals): void;
+  /**
+   * SIGKILLs every process of the run: the executor's process group, and every process
+   * carrying the run's marker variable together with its process group (tasks the
+   * executor put in groups of their own, or left behind). Resolves when none is left
+   * (or after a few rounds).
+   */
+  destroy(): Promise<void>;
+}
+
+/**
+ * The posix containerizer: an executor is a detached process (its own session and
+ * process group, so it can outlive the agent), its stdout/stderr are the sandbox's
+ * files, and every process of the run carries `MESO_EXECUTOR_RUN_ID` in its
+ * environment. Resource limits (cgroups) are not applied yet.
+ */
+export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise<Container> {
+  const out = openSync(join(spec.sandbox, 'stdout'), 'a');
+  const err = openSync(join(spec.sandbox, 'stderr'), 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(spec.file, spec.args, {
+      cwd: spec.sandbox,
+      env: { ...spec.env, [RUN_ID_VARIABLE]: spec.runId },
+      detached: true,
+      stdio: ['ignore', out, err],
+      ...(spec.argv0 !== undefined ? { argv0: spec.argv0 } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${spec.file}`);
+  child.unref();
+  const exited = new Promise<Termination>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ status: code, signal }));
+  });
+  child.on('error', (e) => logger.warn('executor process error', { pid, error: e.message }));
+  return {
+    pid,
+    runId: spec.runId,
+    exited,
+    signal: (signal) => {
+      signalGroup(pid, signal);
+    },
+    destroy: () => destroyRun(pid, spec.runId, exited),
+  };
+}
+
+/** Kills an executor run for good (also used for runs of an earlier agent process). */
+export async function destroyRun(pid: number, runId: string, exited?: Promise<Termination>): Promise<void> {
+  const own = await processGroupOf(process.pid);
+  for (let round = 0; round < 10; round++) {
+    signalGroup(pid, 'SIGKILL');
+    const marked = await pidsWithVariable(RUN_ID_VARIABLE, runId);
+    for (const p of marked) {
+      const group = await processGroupOf(p);
+      if (group !== undefined && group !== own && group !== process.pid) signalGroup(group, 'SIGKILL');
+      signalProcess(p, 'SIGKILL');
+    }
+    if (marked.length === 0 && !groupAlive(pid)) break;
+    await new Promise((r) => setTimeout(r, 20 * (round + 1)));
+  }
+  if (exited) await exited;
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
