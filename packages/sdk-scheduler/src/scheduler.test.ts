@@ -370,9 +370,12 @@ describe('Scheduler: calls', () => {
     expect(again.frameworkInfo).toMatchObject({ id: { value: 'fake-framework-1' }, failoverTimeout: 3600 });
   });
 
-  it('tears down and closes', async () => {
-    const { master, scheduler } = await connect();
+  it('tears down and closes, without reporting the stream the master ends as news', async () => {
+    const { master, scheduler, next, iterator } = await connect();
+    await next();
+    master.onCall('teardown', () => master.error('FRAMEWORK_REMOVED', 'torn down'));
     await scheduler.teardown();
+    expect((await iterator.next()).done).toBe(true);
     expect(master.callsOf('teardown')).toHaveLength(1);
     expect(scheduler.state).toBe('closed');
     expect(master.closed).toBe(true);

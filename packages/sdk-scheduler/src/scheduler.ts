@@ -1,14 +1,14 @@
-import type { CallContext, Logger, Resources, SubscribeRequest } from '@meso/proto';
+import type { CallContext, Logger, SubscribeRequest } from '@meso/proto';
 import { Connection, type SubscriptionInfo } from './connection.js';
 import { eventFromWire, filtersToWire, frameworkInfoToWire, operationToWire, type PlacedOperation } from './convert.js';
 import { isRetryableCode, SchedulerError, toSchedulerError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import type { SchedulerEvent } from './events.js';
 import { GrpcSchedulerTransport } from './grpc-transport.js';
-import { OfferBuilder, placeWithoutOffer, type PlacedTask } from './offer-builder.js';
+import { planLaunch } from './launch-plan.js';
+import { OfferBuilder, type PlacedTask } from './offer-builder.js';
 import { resolveSchedulerOptions, type ResolvedFramework, type ResolvedSchedulerOptions, type SchedulerOptions } from './options.js';
 import { Reconciler } from './reconciler.js';
-import { resourcesOfSpec, validateExecutor } from './task-spec.js';
 import { TaskTracker, type TrackedTask } from './task-tracker.js';
 import type { SchedulerCallName, SchedulerCallRequests, SchedulerTransport } from './transport.js';
 import type { Filters, FrameworkSpec, KillOptions, Offer, Operation, ReconcileTask, TaskSpec, TaskStatus } from './types.js';
@@ -54,6 +54,8 @@ export class Scheduler {
   private closing: Promise<void> | undefined;
   private onFirstSubscribe: ((error?: SchedulerError) => void) | undefined;
   private lastAttemptError: SchedulerError | undefined;
+  /** Set while tearing down: the master ending the stream then is expected, not news. */
+  private tearingDown = false;
 
   protected constructor(
     private readonly options: ResolvedSchedulerOptions,
@@ -206,28 +208,10 @@ export class Scheduler {
     this.ensureUsable();
     if (offerIds.length === 0) throw new SchedulerError('INVALID_ARGUMENT', 'offerIds: at least one offer id is needed', { field: 'offerIds' });
     const known = offerIds.map((id) => this.offers.get(id));
-    const builder = known.every((o): o is Offer => o !== undefined) ? new OfferBuilder(known) : undefined;
-    const agentId = builder?.agentId ?? known.find((o) => o)?.agentId ?? '';
-    const placed: PlacedOperation[] = operations.map((op, i): PlacedOperation => {
-      const field = `operations[${i}]`;
-      const place = (t: TaskSpec, j: number): PlacedTask =>
-        builder ? builder.add(t, `${field}.tasks[${j}]`) : placeWithoutOffer(t, `${field}.tasks[${j}]`);
-      if (op.type === 'launch') return { type: 'launch', tasks: op.tasks.map(place) };
-      if (op.type === 'launchGroup') {
-        let executorResources: Resources;
-        if (builder) {
-          executorResources = builder.addExecutor(op.executor, `${field}.executor`);
-        } else {
-          validateExecutor(op.executor, `${field}.executor`);
-          executorResources = resourcesOfSpec(op.executor.resources, `${field}.executor.resources`);
-        }
-        return { type: 'launchGroup', executor: op.executor, executorResources, tasks: op.tasks.map(place) };
-      }
-      throw new SchedulerError('UNSUPPORTED_OPERATION', `${field}.type: '${String((op as { type: unknown }).type)}' is not launch or launchGroup`, {
-        field: `${field}.type`,
-      });
-    });
-    await this.acceptPlaced([...offerIds], agentId, placed, filters);
+    const allKnown = known.every((o): o is Offer => o !== undefined);
+    const plan = planLaunch(allKnown ? known : undefined, operations);
+    const agentId = plan.agentId || (known.find((o) => o)?.agentId ?? '');
+    await this.acceptPlaced([...offerIds], agentId, plan.operations, filters);
   }
 
   private async acceptPlaced(offerIds: string[], agentId: string, operations: PlacedOperation[], filters: Filters | undefined): Promise<void> {
@@ -351,7 +335,13 @@ export class Scheduler {
    * this scheduler. To just stop this process (and fail over later), use `close()`.
    */
   async teardown(): Promise<void> {
-    await this.call('teardown', {});
+    this.tearingDown = true;
+    try {
+      await this.call('teardown', {});
+    } catch (e) {
+      this.tearingDown = false;
+      throw e;
+    }
     await this.close();
   }
 
@@ -485,6 +475,10 @@ export class Scheduler {
   }
 
   private onDisconnected(reason: string): void {
+    if (this.tearingDown) {
+      this.shutdownNow();
+      return;
+    }
     if (this.liveState === 'connected') this.liveState = 'reconnecting';
     this.reconciler.stop();
     this.offers.clear(); // the master rescinds a disconnected framework's offers
@@ -494,6 +488,10 @@ export class Scheduler {
   private onFailed(error: SchedulerError): void {
     if (this.onFirstSubscribe) {
       this.onFirstSubscribe(error);
+      return;
+    }
+    if (this.tearingDown) {
+      this.shutdownNow();
       return;
     }
     this.fatal = error;
