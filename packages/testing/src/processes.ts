@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built `meso` binary. Tests run after `npm run build`. */
-export const MESO_BIN = fileURLToPath(new URL('../../dist/bin/meso.js', import.meta.url));
+/** The built `meso` binary of this workspace (tests run after `npm run build`). */
+export const MESO_BIN = fileURLToPath(new URL('../../cli/dist/bin/meso.js', import.meta.url));
 
 /** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
 export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -75,13 +75,18 @@ export class Cleanup {
     return dir;
   }
 
-  /** Runs `meso ARGS...` as a child process (env MESO_HOME points into a temp dir). */
+  /** Runs `meso ARGS...` as a child process. */
   meso(args: string[], env: Record<string, string> = {}): Proc {
-    const child = spawn(process.execPath, [MESO_BIN, ...args], {
+    return this.node(MESO_BIN, args, env, `meso ${args[0] ?? ''}`);
+  }
+
+  /** Runs a Node program (e.g. a framework's bin) as a child process. */
+  node(script: string, args: string[], env: Record<string, string> = {}, label = script): Proc {
+    const child = spawn(process.execPath, [script, ...args], {
       env: { ...process.env, MESO_LOG_LEVEL: process.env['MESO_LOG_LEVEL'] ?? 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const proc = new Proc(child, `meso ${args[0] ?? ''}`);
+    const proc = new Proc(child, label);
     this.procs.push(proc);
     return proc;
   }
