@@ -58,7 +58,7 @@ export function refuseSeconds(filters: Filters | undefined, field = 'filters.ref
 
 function resources(list: TaskInfo['resources'], field: string): Resources {
   try {
-    return resourcesFromWire(list, field);
+    return resourcesFromWire(list ?? [], field);
   } catch (e) {
     if (e instanceof ResourceError) throw new MasterError('INVALID_RESOURCES', e.reason, e.field, { cause: e });
     throw e;
