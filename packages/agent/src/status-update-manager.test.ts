@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock, silentLogger, TaskState, type StatusUpdate } from '@meso/proto';
-import { FileStateStore, MemoryStateStore } from '@meso/state';
+import { FileStateStore, MemoryStateStore, type StateStore } from '@meso/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keySegment, StatusUpdateManager } from './status-update-manager.js';
 
@@ -31,7 +31,7 @@ function update(taskId: string, state: TaskState, uuid = `u${++n}`, frameworkId 
   };
 }
 
-async function manager(store = new MemoryStateStore(), retryMs = 10_000) {
+async function manager(store: StateStore = new MemoryStateStore(), retryMs = 10_000) {
   const clock = new FakeClock();
   const sent: StatusUpdate[] = [];
   const m = await StatusUpdateManager.open({ store, clock, logger: silentLogger, retryMs, forward: (u) => void sent.push(u) });

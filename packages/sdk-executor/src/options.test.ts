@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXECUTOR_DEFAULTS, resolveExecutorOptions } from './options.js';
 
-const handlers = { launch: () => undefined, kill: () => undefined };
+const handlers = { launch: (): void => undefined, kill: (): void => undefined };
 const env = { MESO_AGENT_ENDPOINT: '127.0.0.1:5051', MESO_FRAMEWORK_ID: 'fw', MESO_EXECUTOR_ID: 'ex' };
 
 describe('resolveExecutorOptions', () => {
@@ -31,7 +31,7 @@ describe('resolveExecutorOptions', () => {
     [{ handlers, env: { ...env, MESO_CHECKPOINT: 'yes' } }, /^checkpoint: MESO_CHECKPOINT='yes' is not 1 or 0/],
     [{ handlers, env: { ...env, MESO_RECOVERY_TIMEOUT: 'soon' } }, /^recoveryTimeoutMs: MESO_RECOVERY_TIMEOUT='soon'/],
     [{ handlers, env, heartbeatTimeoutMs: 0 }, /^heartbeatTimeoutMs: must be a number >= 1/],
-    [{ handlers: { kill: () => undefined }, env }, /^handlers.launch: is required/],
+    [{ handlers: { kill: (): void => undefined }, env }, /^handlers.launch: is required/],
   ])('refuses %#, naming the field', (options, message) => {
     expect(() => resolveExecutorOptions(options as never)).toThrow(message);
     try {
