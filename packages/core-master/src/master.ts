@@ -93,6 +93,15 @@ export class Master {
     return this.options.clock.now();
   }
 
+  /** Runs `fn`, logging instead of throwing: timers and event handlers must never crash the master. */
+  safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.logger.error(`${what} failed`, { error: e, stack: (e as Error)?.stack });
+    }
+  }
+
   /** Applies a command to the model and persists it; resolves when the registry has it. */
   commit(cmd: MasterCommand): Promise<void> {
     apply(this.model, cmd);
@@ -164,7 +173,7 @@ export class Master {
   private scheduleAllocationTimer(): void {
     if (this.closed) return;
     this.allocationTimer = this.options.clock.setTimeout(() => {
-      this.runAllocation();
+      this.runAllocation(); // never throws: failures are logged inside
       this.scheduleAllocationTimer();
     }, this.options.allocationIntervalMs);
   }
@@ -241,7 +250,7 @@ export class Master {
   private scheduleHeartbeat(): void {
     if (this.closed) return;
     this.heartbeatTimer = this.options.clock.setTimeout(() => {
-      for (const frameworkId of this.frameworkLinks.keys()) {
+      for (const frameworkId of [...this.frameworkLinks.keys()]) {
         this.sendToFramework(frameworkId, { event: { $case: 'heartbeat', value: {} } });
       }
       this.scheduleHeartbeat();
@@ -281,7 +290,7 @@ export class Master {
       agentId,
       this.options.clock.setTimeout(() => {
         this.unreachableTimers.delete(agentId);
-        fn();
+        this.safely('agent re-registration timeout', fn);
       }, ms),
     );
   }

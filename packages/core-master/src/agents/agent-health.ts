@@ -13,7 +13,7 @@ export function startPinging(master: Master, agentId: string, conn: AgentConnect
     if (master.agentConnections.get(agentId) !== conn || master.isClosed) return;
     if (conn.awaitingPong) conn.missed++;
     if (conn.missed >= master.options.maxMissedPings) {
-      markUnreachable(master, agentId, `missed ${conn.missed} pings in a row`);
+      master.safely('marking an agent unreachable', () => markUnreachable(master, agentId, `missed ${conn.missed} pings in a row`));
       return;
     }
     conn.seq++;

@@ -56,7 +56,8 @@ export function agentLinkService(master: Master): AgentLinkServer {
         }
       });
       const closed = (): void => {
-        if (agentId !== undefined) agentLinkClosed(master, agentId, link);
+        const id = agentId;
+        if (id !== undefined) master.safely('closing an agent link', () => agentLinkClosed(master, id, link));
       };
       call.on('end', () => {
         closed();

@@ -52,7 +52,7 @@ function subscribeHandler(master: Master): (call: ServerWritableStream<Subscribe
     call.on('error', () => onEnd());
     subscribe(master, call.request, (streamId) => streamLink(call, streamId)).then(
       ({ frameworkId, streamId }) => {
-        ended = () => frameworkStreamEnded(master, frameworkId, streamId);
+        ended = () => master.safely('ending a subscription', () => frameworkStreamEnded(master, frameworkId, streamId));
         if (streamEnded) ended();
       },
       (e: unknown) => call.emit('error', toGrpcError(master, e, 'SUBSCRIBE')),
