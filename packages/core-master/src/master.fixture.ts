@@ -9,9 +9,12 @@ import {
   type DeepPartial,
   type Event,
   type MasterMessage,
-  type Resource,
 } from '@meso/proto';
 import { MemoryStateStore } from '@meso/state';
+import type { resourcesToWire } from '@meso/proto';
+
+/** The wire form of a resource (the name `Resource` in @meso/proto is the domain type). */
+type WireResource = ReturnType<typeof resourcesToWire>[number];
 import { registerAgent } from './agents/agent-registration.js';
 import { runSchedulerCall, type SchedulerCallType } from './calls/dispatch.js';
 import { subscribe } from './calls/framework-calls.js';
@@ -70,7 +73,7 @@ export class FakeAgentLink implements AgentLink {
   }
 }
 
-export function scalars(spec: Record<string, number>, role = ''): Resource[] {
+export function scalars(spec: Record<string, number>, role = ''): WireResource[] {
   return Object.entries(spec).map(([name, scalar]) => ({ name, type: ValueType.SCALAR, scalar, ranges: [], set: [], role, reservations: [] }));
 }
 

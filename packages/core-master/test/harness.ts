@@ -29,9 +29,12 @@ import {
   type Event,
   type FrameworkInfo,
   type MasterMessage,
-  type Resource,
 } from '@meso/proto';
-import { startMaster, type MasterHandle, type MasterOptions } from '../src/index.js';
+import { startMaster, type MasterHandle, type MasterOptions, type StateJson } from '../src/index.js';
+import type { resourcesToWire } from '@meso/proto';
+
+/** The wire form of a resource (the name `Resource` in @meso/proto is the domain type). */
+type WireResource = ReturnType<typeof resourcesToWire>[number];
 
 export const SchedulerClient = makeGenericClientConstructor(SchedulerService, 'Scheduler');
 export const AgentLinkClient = makeGenericClientConstructor(AgentLinkService, 'AgentLink');
@@ -70,7 +73,7 @@ export class Inbox<T> {
 }
 
 /** Resources in wire form: scalars by name, ports as "[a-b]". */
-export function wireResources(spec: Record<string, number | [number, number]>, role = ''): Resource[] {
+export function wireResources(spec: Record<string, number | [number, number]>, role = ''): WireResource[] {
   return Object.entries(spec).map(([name, v]) =>
     Array.isArray(v)
       ? { name, type: ValueType.RANGES, scalar: 0, ranges: [{ begin: v[0], end: v[1] }], set: [], role, reservations: [] }
@@ -299,6 +302,10 @@ export class TestCluster {
     this.agents.push(a);
     await a.connect(info, extra);
     return a;
+  }
+
+  async state(): Promise<StateJson> {
+    return (await this.http('/state')).json() as Promise<StateJson>;
   }
 
   http(path: string): Promise<Response> {

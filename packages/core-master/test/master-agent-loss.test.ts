@@ -24,15 +24,15 @@ describe('agent loss and return over loopback', () => {
     const lost = await fw.events.take((e) => e.event?.$case === 'update', 'TASK_LOST');
     expect(lost.event?.$case === 'update' && lost.event.value.status).toMatchObject({ state: TaskState.TASK_LOST, reason: TaskStatus_Reason.REASON_AGENT_DISCONNECTED, uuid: '' });
     await fw.events.take((e) => e.event?.$case === 'failure', 'FAILURE');
-    const state = await (await cluster.http('/state')).json();
-    expect(state.agents[0].status).toBe('UNREACHABLE');
+    const state = await cluster.state();
+    expect(state.agents[0]?.status).toBe('UNREACHABLE');
 
     await agent.connect({}, { tasks: [{ taskId: { value: 't' }, frameworkId: { value: fw.frameworkId }, state: TaskState.TASK_RUNNING, resources: wireResources({ cpus: 1, mem: 128 }), name: 't', statuses: [], labels: [], role: '*', sandbox: '/sb', statusUpdateState: 0, statusUpdateUuid: '' }] });
     const back = await fw.events.take((e) => e.event?.$case === 'update', 'RUNNING again');
     expect(back.event?.$case === 'update' && back.event.value.status?.state).toBe(TaskState.TASK_RUNNING);
     await waitFor(async () => {
-      const s = await (await cluster!.http('/state')).json();
-      return s.agents[0].status === 'ACTIVE' && s.tasks[0]?.state === 'TASK_RUNNING' && s.agents[0].resources.used.cpus === 1;
+      const s = await cluster!.state();
+      return s.agents[0]?.status === 'ACTIVE' && s.tasks[0]?.state === 'TASK_RUNNING' && s.agents[0]?.resources.used.cpus === 1;
     }, 'the agent and task to be back');
   });
 });

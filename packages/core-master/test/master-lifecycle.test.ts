@@ -61,15 +61,15 @@ describe('master end to end over loopback', () => {
     const ack = await agent.inbox.take((m) => m.message?.$case === 'ack', 'ack');
     expect(ack.message?.$case === 'ack' && ack.message.value.uuid).toBe('u-1');
 
-    const state = await (await cluster.http('/state')).json();
+    const state = await cluster.state();
     expect(state.masterId).toBe(cluster.master.masterId);
     expect(state.agents[0]).toMatchObject({ id: agent.agentId, status: 'ACTIVE', attributes: { rack: 'r1' } });
-    expect(state.agents[0].resources.total).toEqual({ cpus: 4, mem: 4096, disk: 1000, ports: '[31000-32000]' });
-    expect(state.agents[0].resources.used).toEqual({ cpus: 2, mem: 1024 });
+    expect(state.agents[0]?.resources.total).toEqual({ cpus: 4, mem: 4096, disk: 1000, ports: '[31000-32000]' });
+    expect(state.agents[0]?.resources.used).toEqual({ cpus: 2, mem: 1024 });
     expect(state.frameworks[0]).toMatchObject({ id: fw.frameworkId, name: 'e2e', connected: true, roles: ['*'] });
     const t1 = state.tasks.find((t: { id: string }) => t.id === 't1');
     expect(t1).toMatchObject({ state: 'TASK_RUNNING', sandbox: '/tmp/sandbox', agentId: agent.agentId, resources: { cpus: 1, mem: 512 } });
-    expect(t1.statuses.map((s: { state: string }) => s.state)).toEqual(['TASK_STAGING', 'TASK_RUNNING']);
+    expect(t1?.statuses.map((s: { state: string }) => s.state)).toEqual(['TASK_STAGING', 'TASK_RUNNING']);
 
     // Kill t1: KillTask reaches the agent; the agent reports KILLED; resources free up and a new offer comes.
     await fw.call('kill', { taskId: { value: 't1' }, agentId: { value: agent.agentId } });
@@ -80,9 +80,9 @@ describe('master end to end over loopback', () => {
     const [again] = await fw.nextOffers();
     expect(again?.resources.find((r) => r.name === 'cpus')?.scalar).toBe(3);
 
-    const after = await (await cluster.http('/state')).json();
+    const after = await cluster.state();
     expect(after.completedTasks.map((t: { id: string }) => t.id)).toEqual(['t1']);
-    expect(after.agents[0].resources.used).toEqual({ cpus: 1, mem: 512 });
+    expect(after.agents[0]?.resources.used).toEqual({ cpus: 1, mem: 512 });
 
     const metrics = await (await cluster.http('/metrics')).text();
     expect(metrics).toContain('# TYPE meso_master_agents gauge');
@@ -111,7 +111,7 @@ describe('master end to end over loopback', () => {
     await cluster.restart();
     const again = await cluster.framework({ name: 'durable', failoverTimeout: 3600, id: { value: id } });
     expect(again.frameworkId).toBe(id);
-    const state = await (await cluster.http('/state')).json();
+    const state = await cluster.state();
     expect(state.frameworks.map((f: { id: string }) => f.id)).toEqual([id]);
   });
 

@@ -36,7 +36,7 @@ describe('refusals over gRPC carry meso-error-code and meso-error-field', () => 
     const error = await cluster.agent({ resources: wireResources({ cpus: -2, mem: 1024 }) }).catch((e: { refused: unknown }) => e.refused);
     expect(error).toMatchObject({ code: 'INVALID_RESOURCES', field: 'agent_info.resources[0].value' });
     await waitFor(() => cluster?.agents[0]?.inbox.ended, 'the link to end');
-    const state = await (await cluster.http('/state')).json();
+    const state = await cluster.state();
     expect(state.agents).toEqual([]);
     const metrics = await (await cluster.http('/metrics')).text();
     expect(metrics).toContain('meso_master_call_errors_total{code="INVALID_RESOURCES"} 1');
