@@ -55,6 +55,7 @@ export class Connection {
   private retryTimer: TimerHandle | undefined;
   private watchdog: TimerHandle | undefined;
   private watchdogMs = 0;
+  private endExpected = false;
 
   constructor(
     private readonly transport: SchedulerTransport,
@@ -76,6 +77,14 @@ export class Connection {
   drop(reason: string, cause?: SchedulerError): void {
     if (this.liveState !== 'connected') return;
     this.lost(reason, cause);
+  }
+
+  /**
+   * The master is about to end the stream on purpose (TEARDOWN): when it does, stop quietly
+   * instead of reconnecting or reporting a failure. `false` undoes it (the call failed).
+   */
+  expectEnd(expected = true): void {
+    this.endExpected = expected;
   }
 
   /** Stops everything; nothing is reported afterwards. Idempotent. */
@@ -178,6 +187,7 @@ export class Connection {
   }
 
   private lost(reason: string, cause?: SchedulerError): void {
+    if (this.endExpected) return this.close();
     this.options.logger.warn('disconnected from the master; reconnecting', { reason });
     this.token++;
     this.clearTimers();
@@ -203,6 +213,7 @@ export class Connection {
   }
 
   private fail(error: SchedulerError): void {
+    if (this.endExpected) return this.close();
     this.options.logger.error('the master refused the subscription', { code: error.code, error: error.message });
     this.token++;
     this.clearTimers();

@@ -54,8 +54,11 @@ export class Scheduler {
   private closing: Promise<void> | undefined;
   private onFirstSubscribe: ((error?: SchedulerError) => void) | undefined;
   private lastAttemptError: SchedulerError | undefined;
-  /** Set while tearing down: the master ending the stream then is expected, not news. */
-  private tearingDown = false;
+  /**
+   * Keeps the process alive while the scheduler is open, like an open socket would: during a
+   * reconnection backoff nothing else may (the clock's timers do not hold the process).
+   */
+  private keepAlive: ReturnType<typeof setInterval> | undefined = setInterval(() => undefined, 1 << 30);
 
   protected constructor(
     private readonly options: ResolvedSchedulerOptions,
@@ -335,11 +338,12 @@ export class Scheduler {
    * this scheduler. To just stop this process (and fail over later), use `close()`.
    */
   async teardown(): Promise<void> {
-    this.tearingDown = true;
+    // The master ends the stream (often with ERROR FRAMEWORK_REMOVED): expected, not news.
+    this.connection.expectEnd();
     try {
       await this.call('teardown', {});
     } catch (e) {
-      this.tearingDown = false;
+      this.connection.expectEnd(false);
       throw e;
     }
     await this.close();
@@ -372,9 +376,11 @@ export class Scheduler {
     await this.transport.close().catch((e: unknown) => this.logger.warn('closing the transport failed', { error: e }));
   }
 
-  /** Stops timers and the stream, ends the events. */
+  /** Stops timers and the stream, ends the events, lets the process exit. */
   private shutdownNow(): void {
     if (this.liveState === 'connecting') this.liveState = 'closed';
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
     this.connection.close();
     this.reconciler.stop();
     this.offers.clear();
@@ -475,10 +481,6 @@ export class Scheduler {
   }
 
   private onDisconnected(reason: string): void {
-    if (this.tearingDown) {
-      this.shutdownNow();
-      return;
-    }
     if (this.liveState === 'connected') this.liveState = 'reconnecting';
     this.reconciler.stop();
     this.offers.clear(); // the master rescinds a disconnected framework's offers
@@ -488,10 +490,6 @@ export class Scheduler {
   private onFailed(error: SchedulerError): void {
     if (this.onFirstSubscribe) {
       this.onFirstSubscribe(error);
-      return;
-    }
-    if (this.tearingDown) {
-      this.shutdownNow();
       return;
     }
     this.fatal = error;
