@@ -10,6 +10,8 @@ import { startExecutorServer } from './executor-server.js';
 import { grpcMasterLink } from './master-link.js';
 import { MasterSession } from './master-session.js';
 import { resolveAgentOptions, type AgentOptions } from './options.js';
+import { RunCheckpoints } from './run-checkpoints.js';
+import { cleanUpStaleRuns } from './stale-runs.js';
 import { metaDir } from './paths.js';
 import { agentAttributes, detectMachine, parseAgentResources, withDetected } from './resources.js';
 import { StatusUpdateManager } from './status-update-manager.js';
@@ -91,6 +93,9 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     forward: (update) => void session?.send({ message: { $case: 'statusUpdate', value: update } }),
   });
 
+  const checkpoints = new RunCheckpoints(store, log);
+  await cleanUpStaleRuns({ checkpoints, updates, agentId, clock: o.clock, logger: log });
+
   let manager: ExecutorManager | undefined;
   const server = await startExecutorServer(
     {
@@ -131,6 +136,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     executorShutdownGracePeriodMs: o.executorShutdownGracePeriodMs,
     executorHeartbeatMs: o.executorHeartbeatMs,
     commandExecutor: commandExecutorProgram(),
+    checkpoints,
   });
   manager = mgr;
 

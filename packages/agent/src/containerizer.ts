@@ -70,8 +70,12 @@ export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${spec.file}`);
   child.unref();
+  let hasExited = false;
   const exited = new Promise<Termination>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ status: code, signal }));
+    child.once('exit', (code, signal) => {
+      hasExited = true;
+      resolve({ status: code, signal });
+    });
   });
   child.on('error', (e) => logger.warn('executor process error', { pid, error: e.message }));
   return {
@@ -81,22 +85,27 @@ export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise
     signal: (signal) => {
       signalGroup(pid, signal);
     },
-    destroy: () => destroyRun(pid, spec.runId, exited),
+    // Once the executor is reaped its pid may be reused: from then on only marked processes are killed.
+    destroy: () => destroyRun(pid, spec.runId, exited, !hasExited),
   };
 }
 
-/** Kills an executor run for good (also used for runs of an earlier agent process). */
-export async function destroyRun(pid: number, runId: string, exited?: Promise<Termination>): Promise<void> {
+/**
+ * Kills an executor run for good. With `trustPid` false (a run of an earlier agent
+ * process, whose pid may since have been reused) the executor's group is only killed
+ * when that pid still carries the run's marker.
+ */
+export async function destroyRun(pid: number, runId: string, exited?: Promise<Termination>, trustPid = true): Promise<void> {
   const own = await processGroupOf(process.pid);
   for (let round = 0; round < 10; round++) {
-    signalGroup(pid, 'SIGKILL');
     const marked = await pidsWithVariable(RUN_ID_VARIABLE, runId);
+    if (trustPid || marked.includes(pid)) signalGroup(pid, 'SIGKILL');
     for (const p of marked) {
       const group = await processGroupOf(p);
       if (group !== undefined && group !== own && group !== process.pid) signalGroup(group, 'SIGKILL');
       signalProcess(p, 'SIGKILL');
     }
-    if (marked.length === 0 && !groupAlive(pid)) break;
+    if (marked.length === 0 && (!trustPid || !groupAlive(pid))) break;
     await new Promise((r) => setTimeout(r, 20 * (round + 1)));
   }
   if (exited) await exited;

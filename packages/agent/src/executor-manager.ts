@@ -30,6 +30,7 @@ import { buildExecutorEnv } from './executor-env.js';
 import type { EventSink, ExecutorApi } from './executor-server.js';
 import { isSafeId, sandboxPath } from './paths.js';
 import { pairKey, type ExecutorRun, type FrameworkRecord, type PendingTermination, type TaskRecord } from './runs.js';
+import type { RunCheckpoints } from './run-checkpoints.js';
 import type { StatusUpdateManager } from './status-update-manager.js';
 import { isTerminal, stateName } from './task-states.js';
 
@@ -54,6 +55,8 @@ export interface ExecutorManagerOptions {
   executorHeartbeatMs: number;
   /** The built-in command executor program. */
   commandExecutor: { file: string; args: string[] };
+  /** Where runs are checkpointed (so a restarted agent can clean them up). */
+  checkpoints?: RunCheckpoints;
   /** Starts an executor process (the posix containerizer unless replaced). */
   launch?: (spec: LaunchSpec, logger: Logger) => Promise<Container>;
 }
@@ -337,8 +340,12 @@ export class ExecutorManager implements ExecutorApi {
       this.finished.delete(pairKey(fw.id, taskId));
     }
     run.queue.push(group ? { kind: 'group', taskIds: tasks.map((t) => t.taskId?.value ?? '') } : { kind: 'task', taskId: tasks[0]?.taskId?.value ?? '' });
-    if (fresh) await this.start(run);
-    else if (run.sink && !run.sink.closed) this.flushQueue(run, new Set());
+    if (fresh) {
+      await this.start(run);
+      return;
+    }
+    this.checkpoint(run);
+    if (run.sink && !run.sink.closed) this.flushQueue(run, new Set());
   }
 
   private newRun(fw: FrameworkRecord, info: ExecutorInfo, kind: ExecutorRun['kind']): ExecutorRun {
@@ -412,6 +419,7 @@ export class ExecutorManager implements ExecutorApi {
       return;
     }
     log.info('executor started', { pid: run.container.pid, sandbox: run.sandbox });
+    this.checkpoint(run);
     run.registrationTimer = this.o.clock.setTimeout(() => {
       if (run.phase !== 'launching') return;
       log.warn('executor did not subscribe in time; killing it', { timeoutMs: this.o.executorRegistrationTimeoutMs });
@@ -481,6 +489,7 @@ export class ExecutorManager implements ExecutorApi {
     } catch (e) {
       this.o.logger.error('cleaning up an executor run failed', { executorId: run.executorId, error: (e as Error).message });
     } finally {
+      if (run.container) await this.o.checkpoints?.remove(run.runId);
       if (this.runs.get(pairKey(run.frameworkId, run.executorId)) === run) this.runs.delete(pairKey(run.frameworkId, run.executorId));
       if (![...this.runs.values()].some((r) => r.frameworkId === run.frameworkId)) this.frameworks.delete(run.frameworkId);
       run.markTerminated();
@@ -581,6 +590,7 @@ export class ExecutorManager implements ExecutorApi {
     record.launched = true;
     if (!isTerminal(state)) return;
     run.tasks.delete(taskId);
+    if (run.phase !== 'terminated') this.checkpoint(run);
     const key = pairKey(run.frameworkId, taskId);
     if (this.taskIndex.get(key) === run) this.taskIndex.delete(key);
     this.finished.add(key);
@@ -598,6 +608,18 @@ export class ExecutorManager implements ExecutorApi {
     if (!run) throw refuse('UNKNOWN_EXECUTOR', `no executor '${executorId ?? ''}' of framework '${frameworkId ?? ''}' runs on this agent`);
     if (!sameSecret(token ?? '', run.token)) throw refuse('PERMISSION_DENIED', 'the executor token is not valid for this executor run');
     return run;
+  }
+
+  private checkpoint(run: ExecutorRun): void {
+    if (!this.o.checkpoints || !run.container) return;
+    void this.o.checkpoints.save({
+      runId: run.runId,
+      pid: run.container.pid,
+      frameworkId: run.frameworkId,
+      executorId: run.executorId,
+      sandbox: run.sandbox,
+      tasks: [...run.tasks.keys()],
+    });
   }
 
   private track<T>(run: ExecutorRun, p: Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { StatusUpdate, type Clock, type Logger, type TimerHandle } from '@meso/proto';
+import { StatusUpdate, type Clock, type Logger, type TaskState, type TimerHandle } from '@meso/proto';
 import type { StateStore } from '@meso/state';
 import { isTerminal, stateName } from './task-states.js';
 
@@ -214,6 +214,11 @@ export class StatusUpdateManager {
   /** Whether a task has updates the framework has not acknowledged yet. */
   hasPending(frameworkId: string, taskId: string): boolean {
     return (this.streams.get(mapKey(frameworkId, taskId))?.pending.length ?? 0) > 0;
+  }
+
+  /** The state of the newest unacknowledged update of a task, if any. */
+  latestPendingState(frameworkId: string, taskId: string): TaskState | undefined {
+    return this.streams.get(mapKey(frameworkId, taskId))?.pending.at(-1)?.status?.state;
   }
 
   /** Stops all timers (checkpoints stay). */

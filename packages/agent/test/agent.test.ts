@@ -166,6 +166,28 @@ describe('agent with the command executor', () => {
   });
 });
 
+describe('agent restart', () => {
+  it('kills the executors the previous agent process left, fails their tasks and keeps its id', async () => {
+    h = await new Harness().start();
+    await h.agent.registered();
+    h.master.runTask(shellTask('orphan', 'echo $$ > pid; sleep 600'), frameworkInfo({ checkpoint: true }));
+    const running = await h.master.waitForUpdate('orphan', S.TASK_RUNNING);
+    const pgid = await waitFor(() => h.pidFile(running.status?.containerStatus?.sandbox ?? ''), { what: 'the task pid file' });
+    const executorPid = h.track(running.status?.containerStatus?.executorPid ?? 0);
+    await h.agent.close({ shutdownExecutors: false });
+    expect(groupAlive(pgid)).toBe(true);
+    expect(groupAlive(executorPid)).toBe(true);
+
+    await h.startAgent();
+    expect(await h.agent.registered()).toBe('agent-1');
+    expect(h.master.registrations.at(-1)?.agentInfo?.id?.value).toBe('agent-1');
+    const failed = await h.master.waitForUpdate('orphan', S.TASK_FAILED);
+    expect(failed.status).toMatchObject({ source: TaskStatus_Source.SOURCE_AGENT, reason: TaskStatus_Reason.REASON_AGENT_RESTARTED });
+    expect(failed.status?.containerStatus?.sandbox).toBe(running.status?.containerStatus?.sandbox);
+    await waitFor(() => !groupAlive(pgid) && !groupAlive(executorPid), { what: 'the old run to be gone', timeoutMs: 5_000 });
+  });
+});
+
 describe('agent options', () => {
   it('rejects malformed --resources with an AgentError naming the fragment', async () => {
     const err = await startAgent({ master: '127.0.0.1:5050', port: 0, workDir: '/nonexistent/never-created', resources: 'cpus:abc' }).catch((e: unknown) => e);
@@ -213,4 +235,3 @@ describe('agent and the master connection', () => {
   });
 });
 
-export { TaskStatus_Reason };

@@ -25,6 +25,15 @@ export class Harness {
     });
     this.master = await TestMaster.start(options.master);
     this.workDir = await this.tempDir('meso-agent-');
+    this.agentOptions = options.agent ?? {};
+    await this.startAgent();
+    return this;
+  }
+
+  private agentOptions: Partial<AgentOptions> = {};
+
+  /** Starts an agent on the harness's master and work dir (again, after a close, to test restarts). */
+  async startAgent(): Promise<AgentHandle> {
     this.agent = await startAgent({
       master: this.master.address,
       port: 0,
@@ -32,9 +41,9 @@ export class Harness {
       resources: 'cpus:4;mem:4096',
       hostname: 'test-host',
       logger: createLogger('agent', { level: 'debug', write: (l) => void this.logs.push(l) }),
-      ...options.agent,
+      ...this.agentOptions,
     });
-    return this;
+    return this.agent;
   }
 
   async tempDir(prefix: string): Promise<string> {
