@@ -25,6 +25,7 @@ export interface ConnectionHandlers {
   failed(error: SchedulerError): void;
 }
 
+/** How a Connection times, backs off and logs. */
 export interface ConnectionOptions {
   clock: Clock;
   logger: Logger;

@@ -74,6 +74,7 @@ export function taskStateFromWire(state: WireTaskState): TaskState {
   return name as TaskState;
 }
 
+/** @internal A Mesos state name as the wire enum. */
 export function taskStateToWire(state: TaskState): WireTaskState {
   return taskStateFromJSON(state);
 }
@@ -97,6 +98,7 @@ function reasonFromWire(reason: TaskStatus_Reason): string | undefined {
   return name.startsWith(REASON_PREFIX) ? name.slice(REASON_PREFIX.length) : name;
 }
 
+/** @internal A wire TaskStatus as the domain TaskStatus (empty fields left out, seconds to ms, REASON_ prefix dropped). */
 export function taskStatusFromWire(s: WireTaskStatus): TaskStatus {
   const taskId = s.taskId?.value ?? '';
   if (taskId === '') throw new SchedulerError('INVALID_ARGUMENT', 'task status has no task id', { field: 'status.task_id' });
@@ -119,6 +121,7 @@ export function taskStatusFromWire(s: WireTaskStatus): TaskStatus {
   return out;
 }
 
+/** @internal The inverse of taskStatusFromWire (for test doubles). */
 export function taskStatusToWire(s: TaskStatus, frameworkId = ''): WireTaskStatus {
   return {
     taskId: { value: s.taskId },
@@ -143,6 +146,7 @@ export function taskStatusToWire(s: TaskStatus, frameworkId = ''): WireTaskStatu
 // ---------------------------------------------------------------------------
 // Offers.
 
+/** @internal A wire Offer as the domain Offer; throws for an offer without id or with bad resources. */
 export function offerFromWire(o: WireOffer, index = 0): Offer {
   const field = `offers[${index}]`;
   const id = o.id?.value ?? '';
@@ -160,6 +164,7 @@ export function offerFromWire(o: WireOffer, index = 0): Offer {
   };
 }
 
+/** @internal The inverse of offerFromWire (for test doubles). */
 export function offerToWire(o: Offer): WireOffer {
   return {
     id: { value: o.id },
@@ -218,6 +223,7 @@ export function eventFromWire(e: WireEvent): SchedulerEvent | undefined {
 
 const CAPABILITY_NAMES: readonly FrameworkCapability[] = ['MULTI_ROLE', 'PARTITION_AWARE', 'TASK_KILLING_STATE', 'GPU_RESOURCES'];
 
+/** @internal The wire FrameworkInfo of a framework spec; `id` overrides `f.id`. */
 export function frameworkInfoToWire(f: FrameworkSpec, id?: string): FrameworkInfo {
   const frameworkId = id ?? f.id;
   return {
@@ -255,6 +261,7 @@ export function commandToWire(c: CommandSpec, extraEnv: Record<string, string> =
   return { shell: false, value: argv[0] ?? '', arguments: [...argv], environment, user: c.user ?? '' };
 }
 
+/** @internal The wire ExecutorInfo, with the executor's placed resources. */
 export function executorInfoToWire(e: ExecutorSpec, resources: Resources, frameworkId: string): ExecutorInfo {
   return {
     executorId: { value: e.executorId },
@@ -294,6 +301,7 @@ export function portEnvironment(ports: readonly number[]): Record<string, string
   return env;
 }
 
+/** @internal The wire TaskInfo of a placed task (PORTn env, health check port resolved). */
 export function taskInfoToWire(t: PlacedTask, agentId: string, frameworkId: string): TaskInfo {
   const spec = t.spec;
   return {
@@ -319,6 +327,7 @@ export type PlacedOperation =
   | { type: 'launch'; tasks: PlacedTask[] }
   | { type: 'launchGroup'; executor: ExecutorSpec; executorResources: Resources; tasks: PlacedTask[] };
 
+/** @internal The wire Offer.Operation of a placed operation. */
 export function operationToWire(op: PlacedOperation, agentId: string, frameworkId: string): Offer_Operation {
   const base: Offer_Operation = {
     type: Offer_Operation_Type.TYPE_UNSPECIFIED,
@@ -340,6 +349,7 @@ export function operationToWire(op: PlacedOperation, agentId: string, frameworkI
   };
 }
 
+/** @internal Filters on the wire; unset means the master's default. */
 export function filtersToWire(f: Filters | undefined): WireFilters | undefined {
   if (!f || f.refuseSeconds === undefined) return undefined;
   return { refuseSeconds: f.refuseSeconds };

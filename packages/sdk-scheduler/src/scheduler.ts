@@ -37,6 +37,8 @@ type CallBody<K extends SchedulerCallName> = Omit<SchedulerCallRequests[K], 'con
  * Calls made while disconnected fail fast with a `SchedulerError` of code `NOT_CONNECTED`
  * (wait for the next `subscribed` event and retry); they never queue. Every method rejects with
  * `SchedulerError` only.
+ *
+ * An open scheduler keeps the Node process alive, like an open socket; `close()` lets it go.
  */
 export class Scheduler {
   private readonly queue: EventQueue<SchedulerEvent>;
