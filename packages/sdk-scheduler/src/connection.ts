@@ -215,7 +215,10 @@ export class Connection {
 
   private fail(error: SchedulerError): void {
     if (this.endExpected) return this.close();
-    this.options.logger.error('the master refused the subscription', { code: error.code, error: error.message });
+    this.options.logger.error(this.liveState === 'connected' ? 'the master ended the subscription' : 'the master refused the subscription', {
+      code: error.code,
+      error: error.message,
+    });
     this.token++;
     this.clearTimers();
     this.stream?.cancel();

@@ -341,7 +341,9 @@ describe('Scheduler: calls', () => {
     expect(group.executor!.executorId).toEqual({ value: 'ex' });
     expect(group.executor!.frameworkId).toEqual({ value: 'fake-framework-1' });
     expect(group.taskGroup!.tasks[0]!.resources.find((r) => r.name === 'ports')!.ranges).toEqual([{ begin: 31000, end: 31000 }]);
+    const declined = master.waitForCall('decline', (r) => r.offerIds[0]?.value === 'o2');
     await scheduler.decline('o2', { refuseSeconds: 5 });
+    expect((await declined).filters).toEqual({ refuseSeconds: 5 });
     await scheduler.suppress(['*']);
     await scheduler.revive();
     await scheduler.kill('g1', { gracePeriodSeconds: 3 });
