@@ -19,7 +19,6 @@ import {
   type Logger,
   type MesoErrorCode,
   type StatusUpdate,
-  type Task,
   type TaskInfo,
   type TimerHandle,
 } from '@meso/proto';
@@ -29,10 +28,12 @@ import { CallRefusedError } from './errors.js';
 import { buildExecutorEnv } from './executor-env.js';
 import type { EventSink, ExecutorApi } from './executor-server.js';
 import { isSafeId, sandboxPath } from './paths.js';
+import { registrationSnapshot, type RegistrationSnapshot } from './registration-snapshot.js';
 import { pairKey, type ExecutorRun, type FrameworkRecord, type PendingTermination, type TaskRecord } from './runs.js';
 import type { RunCheckpoints } from './run-checkpoints.js';
 import type { StatusUpdateManager } from './status-update-manager.js';
 import { isTerminal, stateName } from './task-states.js';
+import { taskProblem } from './task-validation.js';
 
 /** Mesos's executor recovery timeout (15 min), passed to executors as MESO_RECOVERY_TIMEOUT. */
 export const RECOVERY_TIMEOUT_SECONDS = 15 * 60;
@@ -194,43 +195,8 @@ export class ExecutorManager implements ExecutorApi {
   }
 
   /** What the agent runs, for a re-registration. */
-  snapshot(): { tasks: Task[]; executors: ExecutorInfo[]; frameworks: FrameworkInfo[] } {
-    const agentId = this.o.agentId();
-    const tasks: Task[] = [];
-    const seen = new Set<string>();
-    const pending = new Map(this.o.updates.pending().map((p) => [pairKey(p.frameworkId, p.taskId), p]));
-    for (const run of this.runs.values()) {
-      for (const r of run.tasks.values()) {
-        const key = pairKey(r.frameworkId, r.info.taskId?.value ?? '');
-        seen.add(key);
-        tasks.push(this.taskSummary(agentId, r.frameworkId, r.executorId, r.info, r.state, run.sandbox, pending.get(key)?.updates[0]));
-      }
-    }
-    // Tasks that ended here but whose last updates are not acknowledged yet.
-    for (const [key, p] of pending) {
-      if (seen.has(key)) continue;
-      const last = p.updates[p.updates.length - 1]?.status;
-      const head = p.updates[0];
-      tasks.push({
-        name: '',
-        taskId: { value: p.taskId },
-        frameworkId: { value: p.frameworkId },
-        executorId: { value: p.executorId },
-        agentId: { value: agentId },
-        state: last?.state ?? TaskState.TASK_UNKNOWN,
-        resources: [],
-        statuses: [],
-        statusUpdateState: head?.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED,
-        statusUpdateUuid: head?.status?.uuid ?? '',
-        labels: [],
-        role: '',
-        sandbox: last?.containerStatus?.sandbox ?? '',
-      });
-    }
-    const executors = [...this.runs.values()].filter((r) => r.kind === 'custom').map((r) => r.info);
-    const frameworkIds = new Set([...this.runs.values()].map((r) => r.frameworkId));
-    const frameworks = [...this.frameworks.values()].filter((f) => frameworkIds.has(f.id)).map((f) => f.info);
-    return { tasks, executors, frameworks };
+  snapshot(): RegistrationSnapshot {
+    return registrationSnapshot(this.o.agentId(), this.runs.values(), this.frameworks.values(), this.o.updates.pending());
   }
 
   /**
@@ -651,20 +617,10 @@ export class ExecutorManager implements ExecutorApi {
   }
 
   private validateTask(frameworkId: string, task: TaskInfo): string | undefined {
-    const taskId = task.taskId?.value ?? '';
-    if (!isSafeId(frameworkId)) return `invalid framework id '${frameworkId}'`;
-    if (!isSafeId(taskId)) return `invalid task id '${taskId}': ids may not be empty, '.', '..' or hold '/' or control characters`;
-    if (!!task.command === !!task.executor) return 'a task needs exactly one of command or executor';
-    if (task.command && !task.command.value && task.command.arguments.length === 0) return 'the task command is empty';
-    if (task.executor) {
-      const id = task.executor.executorId?.value ?? '';
-      if (!isSafeId(id)) return `invalid executor id '${id}'`;
-      if (!task.executor.command || (!task.executor.command.value && task.executor.command.arguments.length === 0)) return `executor '${id}' has no command`;
-      const other = this.runs.get(pairKey(frameworkId, id));
-      if (other?.kind === 'command') return `executor id '${id}' is taken by a command task`;
-    }
-    if (this.taskIndex.has(pairKey(frameworkId, taskId))) return `task '${taskId}' is already running on this agent`;
-    return undefined;
+    return taskProblem(frameworkId, task, {
+      commandExecutorIds: new Set([...this.runs.values()].filter((r) => r.frameworkId === frameworkId && r.kind === 'command').map((r) => r.executorId)),
+      taskRunning: (id) => this.taskIndex.has(pairKey(frameworkId, id)),
+    });
   }
 
   private commandExecutorInfo(frameworkId: string, task: TaskInfo): ExecutorInfo {
@@ -678,24 +634,6 @@ export class ExecutorManager implements ExecutorApi {
       name: `Command Executor (Task: ${taskId})`,
       source: taskId,
       type: ExecutorInfo_Type.DEFAULT,
-    };
-  }
-
-  private taskSummary(agentId: string, frameworkId: string, executorId: string, info: TaskInfo, state: TaskState, sandbox: string, head: StatusUpdate | undefined): Task {
-    return {
-      name: info.name,
-      taskId: info.taskId,
-      frameworkId: { value: frameworkId },
-      executorId: { value: executorId },
-      agentId: { value: agentId },
-      state,
-      resources: info.resources,
-      statuses: [],
-      statusUpdateState: head?.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED,
-      statusUpdateUuid: head?.status?.uuid ?? '',
-      labels: info.labels,
-      role: '',
-      sandbox,
     };
   }
 

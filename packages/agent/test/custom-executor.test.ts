@@ -1,3 +1,4 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { ExecutorAgentService, TaskState, TaskStatus_Reason, TaskStatus_Source, type ExecutorUpdateRequest } from '@meso/proto';
@@ -129,5 +130,31 @@ describe('agent with a custom executor', () => {
     // The agent is fine: the task still gets killed normally.
     h.master.kill('tok');
     await h.master.waitForUpdate('tok', S.TASK_KILLED);
+  });
+
+  it("runs the executor SDK README's example: a task finishes, another is killed, SHUTDOWN ends it", async () => {
+    const readme = await readFile(new URL('../../sdk-executor/README.md', import.meta.url), 'utf8');
+    const example = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    // Next to the fixtures, so that `@meso/sdk-executor` resolves from the workspace.
+    const file = fileURLToPath(new URL(`./fixtures/.readme-example-${process.pid}.mjs`, import.meta.url));
+    await writeFile(file, example ?? '');
+    try {
+      h = await new Harness().start();
+      await h.agent.registered();
+      const command = `exec "${process.execPath}" "${file}"`;
+      h.master.runTask(executorTask('short', 'readme', command, { data: Buffer.from('0.2') }));
+      h.master.runTask(executorTask('long', 'readme', command, { data: Buffer.from('600') }));
+      const finished = await h.master.waitForUpdate('short', S.TASK_FINISHED);
+      expect(finished.status?.message).toBe('slept 0.2 s');
+      await h.master.waitForUpdate('long', S.TASK_RUNNING);
+      h.master.kill('long');
+      await h.master.waitForUpdate('long', S.TASK_KILLED);
+      h.master.send({ $case: 'shutdownExecutor', value: { frameworkId: { value: 'fw-1' }, executorId: { value: 'readme' } } });
+      const exited = await waitFor(() => h.master.exited.find((e) => e.executorId?.value === 'readme'), { what: 'ExecutorExited' });
+      expect(exited.status).toBe(0);
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 });
