@@ -47,4 +47,4 @@ export type { SchedulerTransport, EventSink, EventStream, SchedulerCallName, Sch
 export { GrpcSchedulerTransport, type GrpcTransportOptions } from './grpc-transport.js';
 export { FakeSchedulerTransport, type RecordedCall, type FakeOfferInit, type FakeStatusInit } from './fake-transport.js';
 // Re-exported so a framework needs no direct dependency on @meso/proto for the basics.
-export { Resources, parseResources, type Attribute, type Resource, type Range, type Clock, FakeClock, systemClock, type Logger, createLogger, silentLogger } from '@meso/proto';
+export { Resources, parseResources, attributeText, type Attribute, type Resource, type Range, type Clock, FakeClock, systemClock, type Logger, createLogger, silentLogger } from '@meso/proto';
