@@ -28,6 +28,16 @@ describe('SUBSCRIBE and the call context', () => {
     expect(link?.events.at(-1)?.event?.$case).toBe('heartbeat');
   });
 
+  it('SUBSCRIBED comes first even when an allocation runs while the new id is persisted', async () => {
+    fx = await MasterFixture.create();
+    fx.registerAgent();
+    let link: FakeFrameworkLink | undefined;
+    const pending = subscribe(fx.master, SubscribeRequest.fromPartial({ frameworkInfo: { name: 'a' } }), (s) => (link = newLink(s)));
+    fx.allocate(); // runs before the registry write resolves
+    await pending;
+    expect(link?.events.map((e) => e.event?.$case)).toEqual(['subscribed', 'offers']);
+  });
+
   it('refuses a call before SUBSCRIBE naming context.framework_id', async () => {
     fx = await MasterFixture.create();
     const e = await refusedWith(runSchedulerCall(fx.master, 'REVIVE', { context: { frameworkId: { value: 'm1-0042' }, streamId: 'x' } }, () => undefined));

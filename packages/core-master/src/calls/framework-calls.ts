@@ -66,13 +66,22 @@ export async function subscribe(master: Master, req: SubscribeRequest, makeLink:
     }
   }
   master.cancelFailoverTimer(frameworkId);
-  const link = makeLink(streamId);
+  // Until SUBSCRIBED is on the wire (a new id is persisted first), events for this stream
+  // (offers from an allocation cycle in between) wait, so SUBSCRIBED is always first.
+  const inner = makeLink(streamId);
+  const early: Parameters<FrameworkLink['send']>[0][] = [];
+  let ready = false;
+  const link: FrameworkLink = {
+    streamId,
+    send: (event) => (ready ? inner.send(event) : void early.push(event)),
+    close: (error) => inner.close(error),
+  };
   master.frameworkLinks.set(frameworkId, link);
   const persisted = master.commit({ type: 'frameworkSubscribed', info, streamId, suppressedRoles, isNew, at: master.now() });
   if (isNew) await persisted;
   else persisted.catch(() => undefined);
   if (master.frameworkLinks.get(frameworkId) !== link) return { frameworkId, streamId };
-  link.send({
+  inner.send({
     event: {
       $case: 'subscribed',
       value: {
@@ -84,6 +93,8 @@ export async function subscribe(master: Master, req: SubscribeRequest, makeLink:
       },
     },
   });
+  ready = true;
+  for (const event of early.splice(0)) inner.send(event);
   master.logger.info(isNew ? 'framework registered' : 'framework re-subscribed', { frameworkId, name: info.name, roles: info.roles });
   master.requestAllocation();
   return { frameworkId, streamId };
