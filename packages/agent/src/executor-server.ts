@@ -42,7 +42,8 @@ export interface ExecutorServer {
 function refusal(e: unknown, logger: Logger): ReturnType<typeof toServiceError> {
   if (e instanceof CallRefusedError) return toServiceError(e.details);
   logger.error('executor call failed', { error: (e as Error)?.message ?? String(e) });
-  return toServiceError({ code: 'INTERNAL', message: 'the agent failed to handle the call' });
+  // Not the caller's fault (e.g. the checkpoint could not be written): the executor keeps the update and retries.
+  return toServiceError({ code: 'UNAVAILABLE', message: 'the agent could not handle the call now; retry' });
 }
 
 function sinkOf(call: ServerWritableStream<ExecutorSubscribeRequest, ExecutorEvent>): EventSink {

@@ -84,10 +84,12 @@ export class Executor implements ExecutorContext {
     return this.options.frameworkId;
   }
 
+  /** This executor's id. */
   get executorId(): string {
     return this.options.executorId;
   }
 
+  /** The executor run's sandbox directory. */
   get sandbox(): string {
     return this.options.sandbox;
   }
