@@ -84,6 +84,24 @@ describe('operator API and shutdown', () => {
     }
   });
 
+  it('streams a SNAPSHOT, then cluster events, to operator subscribers', async () => {
+    cluster = await TestCluster.start();
+    const client = new OperatorClient(cluster.master.address, credentials.createInsecure());
+    const events: { event?: { $case: string } }[] = [];
+    const stream = (client as unknown as { subscribe(req: unknown): NodeJS.ReadableStream & { cancel(): void } }).subscribe({});
+    stream.on('data', (e: { event?: { $case: string } }) => events.push(e));
+    stream.on('error', () => undefined);
+    try {
+      await waitFor(() => events[0]?.event?.$case === 'snapshot', 'SNAPSHOT');
+      await cluster.agent();
+      await cluster.framework();
+      await waitFor(() => events.some((e) => e.event?.$case === 'agentAdded') && events.some((e) => e.event?.$case === 'frameworkAdded'), 'agent and framework events');
+    } finally {
+      stream.cancel();
+      client.close();
+    }
+  });
+
   it('closes promptly with agents and frameworks still connected', async () => {
     cluster = await TestCluster.start();
     await cluster.agent();
