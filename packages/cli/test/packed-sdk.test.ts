@@ -47,7 +47,9 @@ describe('the SDKs installed from packed tarballs', () => {
   it("runs the scheduler SDK README's example to a finished task", async () => {
     const example = (await readmeExample('sdk-scheduler')).replaceAll('127.0.0.1:5050', master.address);
     await writeFile(join(project, 'example.mjs'), example);
-    const { stdout } = await run(process.execPath, ['example.mjs'], { cwd: project, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, ['example.mjs'], { cwd: project, timeout: 60_000 }).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- master log:\n${master.proc.stderr.slice(-4000)}`);
+    });
     expect(stdout).toMatch(/TASK_FINISHED/);
   });
 });
