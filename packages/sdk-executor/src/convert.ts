@@ -4,18 +4,20 @@ import {
   type ExecutorEvent_Subscribed,
   FrameworkInfo_Capability,
   frameworkInfo_CapabilityToJSON,
+  HealthCheck_Type,
   resourcesFromWire,
   resourcesToWire,
   TaskState as WireTaskState,
   TaskStatus_Reason,
   TaskStatus_Source,
   type CommandInfo as WireCommandInfo,
+  type HealthCheck as WireHealthCheck,
   type Label,
   type TaskInfo as WireTaskInfo,
   type TaskStatus as WireTaskStatus,
 } from '@meso/proto';
 import { TASK_STATES, type TaskState, type TaskStatusReason } from './task-state.js';
-import type { CommandInfo, StatusUpdateRecord, SubscribedInfo, TaskInfo } from './types.js';
+import type { CommandInfo, HealthCheck, StatusUpdateRecord, SubscribedInfo, TaskInfo } from './types.js';
 
 /** Domain state → wire enum. */
 export function taskStateToWire(state: TaskState): WireTaskState {
@@ -72,9 +74,48 @@ export function commandToWire(c: CommandInfo): WireCommandInfo {
   };
 }
 
+const HEALTH_CHECK_TYPES = {
+  [HealthCheck_Type.COMMAND]: 'COMMAND',
+  [HealthCheck_Type.HTTP]: 'HTTP',
+  [HealthCheck_Type.TCP]: 'TCP',
+} as const;
+
+/** Wire health check → domain; undefined when its type is unset or unknown (no check to run). */
+export function healthCheckFromWire(h: WireHealthCheck): HealthCheck | undefined {
+  const type = HEALTH_CHECK_TYPES[h.type as keyof typeof HEALTH_CHECK_TYPES] as HealthCheck['type'] | undefined;
+  if (type === undefined) return undefined;
+  // proto3 cannot tell an unset number from 0: 0 leaves interval, timeout and failures to the executor.
+  return {
+    type,
+    ...(h.command ? { command: commandFromWire(h.command) } : {}),
+    port: h.port,
+    path: h.path,
+    delaySeconds: Math.max(0, h.delaySeconds),
+    ...(h.intervalSeconds > 0 ? { intervalSeconds: h.intervalSeconds } : {}),
+    ...(h.timeoutSeconds > 0 ? { timeoutSeconds: h.timeoutSeconds } : {}),
+    ...(h.consecutiveFailures > 0 ? { consecutiveFailures: h.consecutiveFailures } : {}),
+    gracePeriodSeconds: Math.max(0, h.gracePeriodSeconds),
+  };
+}
+
+export function healthCheckToWire(h: HealthCheck): WireHealthCheck {
+  return {
+    type: HealthCheck_Type[h.type],
+    command: h.command ? commandToWire(h.command) : undefined,
+    port: h.port,
+    path: h.path,
+    delaySeconds: h.delaySeconds,
+    intervalSeconds: h.intervalSeconds ?? 0,
+    timeoutSeconds: h.timeoutSeconds ?? 0,
+    consecutiveFailures: h.consecutiveFailures ?? 0,
+    gracePeriodSeconds: h.gracePeriodSeconds,
+  };
+}
+
 /** Wire task → domain task. Throws a ResourceError when the resources are malformed. */
 export function taskInfoFromWire(t: WireTaskInfo): TaskInfo {
   const grace = t.killPolicy?.gracePeriodSeconds;
+  const healthCheck = t.healthCheck ? healthCheckFromWire(t.healthCheck) : undefined;
   return {
     taskId: t.taskId?.value ?? '',
     name: t.name,
@@ -82,6 +123,7 @@ export function taskInfoFromWire(t: WireTaskInfo): TaskInfo {
     ...(t.command ? { command: commandFromWire(t.command) } : {}),
     data: new Uint8Array(t.data),
     ...(grace !== undefined && grace > 0 ? { killGracePeriodSeconds: grace } : {}),
+    ...(healthCheck ? { healthCheck } : {}),
     labels: labelsFromWire(t.labels),
   };
 }
@@ -97,7 +139,7 @@ export function taskInfoToWire(t: TaskInfo): WireTaskInfo {
     executor: undefined,
     data: Buffer.from(t.data),
     killPolicy: t.killGracePeriodSeconds !== undefined ? { gracePeriodSeconds: t.killGracePeriodSeconds } : undefined,
-    healthCheck: undefined,
+    healthCheck: t.healthCheck ? healthCheckToWire(t.healthCheck) : undefined,
     labels: labelsToWire(t.labels),
   };
 }

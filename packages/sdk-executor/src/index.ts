@@ -16,6 +16,7 @@ export { type TaskState, type TaskStatusReason, TASK_STATES, isTerminalState } f
 export type {
   TaskInfo,
   CommandInfo,
+  HealthCheck,
   FrameworkInfo,
   ExecutorInfo,
   AgentInfo,

@@ -15,6 +15,31 @@ export interface CommandInfo {
   user: string;
 }
 
+/**
+ * A task's health check, run by its executor on the agent (the agent's command executor runs
+ * it for command tasks; a custom executor may run it too). Results travel as TASK_RUNNING
+ * updates with `healthy` set and reason `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`.
+ */
+export interface HealthCheck {
+  type: 'COMMAND' | 'HTTP' | 'TCP';
+  /** The command to run (type `COMMAND`), in the task's sandbox with the task's environment. */
+  command?: CommandInfo;
+  /** The host port to check (types `HTTP`, `TCP`); 0 when the scheduler sent none. */
+  port: number;
+  /** The path of the HTTP GET (type `HTTP`); empty when the scheduler sent none. */
+  path: string;
+  /** Seconds after the task started before the first check; 0 means at once. */
+  delaySeconds: number;
+  /** Seconds between checks; undefined when the scheduler sent none (the executor's default). */
+  intervalSeconds?: number;
+  /** Seconds one check may take; undefined when the scheduler sent none (the executor's default). */
+  timeoutSeconds?: number;
+  /** Failures in a row that make the task unhealthy; undefined when the scheduler sent none (the executor's default). */
+  consecutiveFailures?: number;
+  /** Seconds after the task started during which failures do not count (the first success ends it); 0 means none. */
+  gracePeriodSeconds: number;
+}
+
 /** A task the agent asks this executor to run. */
 export interface TaskInfo {
   taskId: string;
@@ -27,6 +52,8 @@ export interface TaskInfo {
   data: Uint8Array;
   /** Seconds between SIGTERM and SIGKILL when this task is killed; undefined means the agent's default. */
   killGracePeriodSeconds?: number;
+  /** The task's health check, when it has one. */
+  healthCheck?: HealthCheck;
   labels: Record<string, string>;
 }
 
