@@ -1,7 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
-import { ExecutorAgentService, TaskState, TaskStatus_Reason, TaskStatus_Source, type ExecutorUpdateRequest } from '@meso/proto';
+import { ExecutorAgentService, silentLogger, TaskState, TaskStatus_Reason, TaskStatus_Source, type ExecutorUpdateRequest } from '@meso/proto';
+import { Executor } from '@meso/sdk-executor';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Harness } from './support/harness.js';
 import { executorTask } from './support/tasks.js';
@@ -130,6 +131,26 @@ describe('agent with a custom executor', () => {
     // The agent is fine: the task still gets killed normally.
     h.master.kill('tok');
     await h.master.waitForUpdate('tok', S.TASK_KILLED);
+  });
+
+  it('an SDK executor the agent does not know stops at once with UNKNOWN_EXECUTOR instead of retrying', async () => {
+    h = await new Harness().start();
+    await h.agent.registered();
+    const started = Date.now();
+    const connecting = Executor.connect({
+      handlers: { launch: () => undefined, kill: () => undefined },
+      agentEndpoint: `127.0.0.1:${h.agent.port}`,
+      frameworkId: 'fw-1',
+      executorId: 'never-launched',
+      token: 'whatever',
+      env: {},
+      checkpoint: true,
+      connectTimeoutMs: 15_000,
+      logger: silentLogger,
+    });
+    await expect(connecting).rejects.toMatchObject({ name: 'ExecutorError', code: 'UNKNOWN_EXECUTOR' });
+    // Refused on the first attempt, not after retrying until the connect timeout.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("runs the executor SDK README's example: a task finishes, another is killed, SHUTDOWN ends it", async () => {

@@ -5,6 +5,8 @@
  * - `INVALID_ARGUMENT`: a call got a bad argument (unknown state, empty task id, ...).
  * - `CONNECTION_FAILED`: the agent could not be reached or refused the subscription.
  * - `UNAUTHORIZED`: the agent rejected the executor token.
+ * - `UNKNOWN_EXECUTOR`: the agent does not know this executor (it did not start it, or the run
+ *   has ended, e.g. the agent restarted and cleaned it up); retrying cannot help.
  * - `RECOVERY_TIMEOUT`: the agent stayed unreachable for longer than the recovery timeout.
  * - `DISCONNECTED`: the agent connection is down (a message could not be sent).
  * - `REJECTED`: the agent refused a call (e.g. an update for a task it does not know).
@@ -16,6 +18,7 @@ export type ExecutorErrorCode =
   | 'INVALID_ARGUMENT'
   | 'CONNECTION_FAILED'
   | 'UNAUTHORIZED'
+  | 'UNKNOWN_EXECUTOR'
   | 'RECOVERY_TIMEOUT'
   | 'DISCONNECTED'
   | 'REJECTED'

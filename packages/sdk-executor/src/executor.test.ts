@@ -342,4 +342,38 @@ describe('Executor over a fake transport', () => {
     transport.end(new ExecutorError('UNAUTHORIZED', 'bad token'));
     await expect(pending).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
+
+  it('stops at once with UNKNOWN_EXECUTOR when the agent does not know the executor, instead of retrying', async () => {
+    const transport = new FakeTransport();
+    const clock = new FakeClock();
+    const pending = Executor.connect({
+      handlers: { launch: () => undefined, kill: () => undefined },
+      env: { MESO_AGENT_ENDPOINT: 'localhost:5051', MESO_FRAMEWORK_ID: 'fw', MESO_EXECUTOR_ID: 'ex' },
+      transport,
+      clock,
+      logger: silentLogger,
+    });
+    transport.end(new ExecutorError('UNKNOWN_EXECUTOR', 'no such executor'));
+    await expect(pending).rejects.toMatchObject({ code: 'UNKNOWN_EXECUTOR' });
+    clock.advance(60_000);
+    expect(transport.streams).toHaveLength(1);
+    expect(transport.closed).toBe(true);
+  });
+
+  it('kills its tasks and ends when a re-subscription is refused with UNKNOWN_EXECUTOR', async () => {
+    const h = await connect();
+    h.transport.emit({ $case: 'launch', value: { task: wireTask('t1') } });
+    await h.executor.update('t1', 'TASK_RUNNING');
+    h.transport.end(new ExecutorError('DISCONNECTED', 'agent restarting'));
+    h.clock.advance(250);
+    expect(h.transport.streams).toHaveLength(2);
+    h.transport.end(new ExecutorError('UNKNOWN_EXECUTOR', 'no such executor'));
+    await flush();
+    expect(h.killed).toEqual([{ taskId: 't1', grace: 2 }]);
+    await h.executor.update('t1', 'TASK_KILLED');
+    const exit = await h.executor.done();
+    expect(exit).toMatchObject({ reason: 'unknown-executor', error: { code: 'UNKNOWN_EXECUTOR' } });
+    h.clock.advance(20 * 60_000);
+    expect(h.transport.streams).toHaveLength(2);
+  });
 });

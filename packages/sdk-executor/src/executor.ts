@@ -69,7 +69,8 @@ export class Executor implements ExecutorContext {
   /**
    * Connects to the agent and subscribes. Resolves once the agent has answered
    * SUBSCRIBED; rejects with an {@link ExecutorError} (`INVALID_OPTIONS`,
-   * `CONNECTION_FAILED`, `UNAUTHORIZED`).
+   * `CONNECTION_FAILED`, `UNAUTHORIZED`, `UNKNOWN_EXECUTOR`). A refusal by the agent is
+   * final: the executor does not retry it.
    */
   static async connect(options: ExecutorOptions): Promise<Executor> {
     const resolved = resolveExecutorOptions(options);
@@ -244,6 +245,19 @@ export class Executor implements ExecutorContext {
     if (error?.code === 'UNAUTHORIZED') {
       log.error('the agent rejected this executor', { error: error.message });
       this.finish({ reason: 'unauthorized', error });
+      return;
+    }
+    if (error?.code === 'UNKNOWN_EXECUTOR') {
+      // The agent will never know this run again (it ended, or a restarted agent cleaned it
+      // up): retrying until the recovery timeout would only delay the inevitable.
+      log.error('the agent does not know this executor; stopping', { error: error.message });
+      if (!this.everSubscribed) {
+        this.finish({ reason: 'unknown-executor', error });
+        return;
+      }
+      // Tasks it started must not outlive it: kill them (bounded by the grace period), then end.
+      this.phase = 'disconnected';
+      void this.shutDown('unknown-executor', this.options.shutdownGracePeriodMs, error);
       return;
     }
     const wasSubscribed = this.phase === 'subscribed';
@@ -498,7 +512,7 @@ export class Executor implements ExecutorContext {
     }
     if (this.firstSubscribed) {
       const error =
-        exit.error?.code === 'UNAUTHORIZED' || exit.error?.code === 'CONNECTION_FAILED'
+        exit.error?.code === 'UNAUTHORIZED' || exit.error?.code === 'UNKNOWN_EXECUTOR' || exit.error?.code === 'CONNECTION_FAILED'
           ? exit.error
           : new ExecutorError('CONNECTION_FAILED', `could not subscribe to the agent at ${this.options.agentEndpoint}`, { cause: exit.error });
       this.firstSubscribed.reject(error);

@@ -33,6 +33,9 @@ export function executorErrorOf(err: ServiceError, what: string): ExecutorError 
   if (err.code === status.PERMISSION_DENIED || err.code === status.UNAUTHENTICATED || details.code === 'PERMISSION_DENIED') {
     return new ExecutorError('UNAUTHORIZED', `${what}: the agent rejected the executor token (${details.message})`, { cause: err });
   }
+  if (details.code === 'UNKNOWN_EXECUTOR') {
+    return new ExecutorError('UNKNOWN_EXECUTOR', `${what}: the agent does not know this executor (${details.message})`, { cause: err });
+  }
   if (details.code === 'UNAVAILABLE') {
     return new ExecutorError('DISCONNECTED', `${what}: the agent is unreachable (${details.message})`, { cause: err });
   }

@@ -63,7 +63,9 @@ export interface ExecutorExit {
    * - `agent-disconnected`: the agent went away and the framework does not checkpoint.
    * - `recovery-timeout`: the agent stayed away longer than the recovery timeout.
    * - `unauthorized`: the agent rejected the executor token.
+   * - `unknown-executor`: the agent does not know this executor (its run ended, or a restarted
+   *   agent cleaned it up); the executor stops at once instead of retrying.
    */
-  reason: 'closed' | 'shutdown' | 'agent-disconnected' | 'recovery-timeout' | 'unauthorized';
+  reason: 'closed' | 'shutdown' | 'agent-disconnected' | 'recovery-timeout' | 'unauthorized' | 'unknown-executor';
   error?: ExecutorError;
 }

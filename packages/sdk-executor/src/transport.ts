@@ -18,6 +18,7 @@ export interface Subscription {
  * How the executor SDK talks to its agent. The contract: `subscribe` opens the event
  * stream; `update` and `message` are unary calls that reject with an `ExecutorError`
  * (code `DISCONNECTED` when the agent is unreachable, `UNAUTHORIZED` for a bad token,
+ * `UNKNOWN_EXECUTOR` when the agent does not know this executor,
  * `REJECTED` when the agent refused the call). Deliberately not in it: retries,
  * acknowledgement tracking, reconnection — those are the SDK's logic, tested over a fake.
  * @internal
