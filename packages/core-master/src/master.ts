@@ -73,9 +73,17 @@ export class Master {
         this.commitLocal({ type: 'frameworkRemovalRecovered', frameworkId: fw.id, name: fw.info.name, removedTime: fw.removedTime ?? 0 });
         continue;
       }
-      this.commitLocal({ type: 'frameworkRecovered', info: fw.info, registeredTime: fw.registeredTime });
-      // The failover timeout survives the master (Mesos forgets it, MESOS-4659): the framework
-      // has failover_timeout from this master's start to re-subscribe.
+      this.commitLocal({
+        type: 'frameworkRecovered',
+        info: fw.info,
+        registeredTime: fw.registeredTime,
+        ...(fw.disconnectedTime !== undefined ? { unregisteredTime: fw.disconnectedTime } : {}),
+      });
+      // The failover timeout survives the master (Mesos forgets it, MESOS-4659): it counts
+      // from the real disconnect, persisted. A framework still subscribed when the previous
+      // master died lost its link now: that start is its disconnect, persisted in turn so a
+      // second restart does not grant it a fresh timeout.
+      if (fw.disconnectedTime === undefined) this.commitLocal({ type: 'frameworkDisconnected', frameworkId: fw.id, at: this.now() });
       this.startFailoverTimer(fw.id);
     }
     this.logger.info('registry recovered', {
@@ -257,12 +265,17 @@ export class Master {
     }, this.options.heartbeatIntervalSeconds * 1000);
   }
 
-  /** After failover_timeout without a re-subscription the framework is removed. */
+  /**
+   * After failover_timeout without a re-subscription the framework is removed. The timeout
+   * counts from the framework's disconnect (`unregisteredTime`, kept in the registry), so a
+   * master restart does not reset it.
+   */
   startFailoverTimer(frameworkId: string): void {
     this.cancelFailoverTimer(frameworkId);
     const fw = this.model.frameworks.get(frameworkId);
     if (!fw) return;
-    const ms = Math.max(0, fw.info.failoverTimeout * 1000);
+    const since = fw.unregisteredTime ?? this.now();
+    const ms = Math.max(0, fw.info.failoverTimeout * 1000 - (this.now() - since));
     this.failoverTimers.set(
       frameworkId,
       this.options.clock.setTimeout(() => {

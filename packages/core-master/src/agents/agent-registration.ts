@@ -58,6 +58,7 @@ function reportedTasks(master: Master, agentId: string, reg: RegisterAgent, remo
       const reported = reg.frameworks.find((f) => f.id?.value === frameworkId);
       const info = FrameworkInfo.fromPartial({ ...(reported ?? {}), id: { value: frameworkId }, roles: reported?.roles.length ? reported.roles : [t.role || '*'] });
       master.commitLocal({ type: 'frameworkRecovered', info, registeredTime: master.now() });
+      master.commitLocal({ type: 'frameworkDisconnected', frameworkId, at: master.now() }); // durable, timeout from now
       master.startFailoverTimer(frameworkId);
     }
     const fw = master.model.frameworks.get(frameworkId);

@@ -1,6 +1,6 @@
 import { MemoryStateStore } from '@meso/state';
-import { FrameworkInfo_Capability, Offer_Operation_Type, SubscribeRequest, TaskState, TaskStatus_Reason } from '@meso/proto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock, FrameworkInfo_Capability, Offer_Operation_Type, SubscribeRequest, TaskState, TaskStatus_Reason } from '@meso/proto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeFrameworkLink, MasterFixture, refusedWith, scalars } from '../master.fixture.js';
 import { runSchedulerCall } from './dispatch.js';
 import { frameworkStreamEnded, subscribe, teardown, updateFramework } from './framework-calls.js';
@@ -133,6 +133,73 @@ describe('failover', () => {
     await fx.settle();
     expect(fx.master.model.frameworks.has(fw.id)).toBe(false);
     expect(fx.master.model.removedFrameworks.has(fw.id)).toBe(true);
+  });
+});
+
+describe('failover timeout across master restarts (MESOS-4659 done better)', () => {
+  it('counts from the persisted disconnect, not from the new master start', async () => {
+    const store = new MemoryStateStore();
+    const clock = new FakeClock();
+    fx = await MasterFixture.create({}, store, clock);
+    const fw = await fx.subscribe({ failoverTimeout: 100 });
+    fx.master.frameworkLinks.get(fw.id)?.close();
+    frameworkStreamEnded(fx.master, fw.id, fw.link.streamId);
+    await fx.close();
+    clock.advance(60_000); // the master is down for 60 s
+    fx = await MasterFixture.create({}, store, clock);
+    clock.advance(39_000);
+    await fx.settle();
+    expect(fx.master.model.frameworks.get(fw.id)?.connected).toBe(false);
+    clock.advance(1_000); // 100 s after the real disconnect
+    await fx.settle();
+    expect(fx.master.model.frameworks.has(fw.id)).toBe(false);
+    expect(fx.master.model.removedFrameworks.has(fw.id)).toBe(true);
+    expect((await fx.store.get<{ removed: boolean }>(`frameworks/${fw.id}`))?.value.removed).toBe(true);
+  });
+
+  it('a framework subscribed when the master died counts from the first restart; a second restart does not reset it', async () => {
+    const store = new MemoryStateStore();
+    const clock = new FakeClock();
+    fx = await MasterFixture.create({}, store, clock);
+    const fw = await fx.subscribe({ failoverTimeout: 100 });
+    await fx.close(); // a crash: no disconnect recorded
+    fx = await MasterFixture.create({}, store, clock);
+    clock.advance(70_000);
+    await fx.close();
+    fx = await MasterFixture.create({}, store, clock);
+    clock.advance(29_000);
+    await fx.settle();
+    expect(fx.master.model.frameworks.has(fw.id)).toBe(true);
+    clock.advance(1_000);
+    await fx.settle();
+    expect(fx.master.model.removedFrameworks.has(fw.id)).toBe(true);
+  });
+
+  it('a re-subscription clears the persisted disconnect', async () => {
+    const store = new MemoryStateStore();
+    fx = await MasterFixture.create({}, store);
+    const fw = await fx.subscribe({ failoverTimeout: 100 });
+    frameworkStreamEnded(fx.master, fw.id, fw.link.streamId);
+    await vi.waitFor(async () => expect((await store.get<{ disconnectedTime?: number }>(`frameworks/${fw.id}`))?.value.disconnectedTime).toBeDefined());
+    await fx.subscribe({ id: { value: fw.id }, failoverTimeout: 100 });
+    await vi.waitFor(async () => expect((await store.get<{ disconnectedTime?: number }>(`frameworks/${fw.id}`))?.value.disconnectedTime).toBeUndefined());
+  });
+
+  it('tasks of a framework that timed out are shut down when their agent re-registers with them', async () => {
+    const store = new MemoryStateStore();
+    const clock = new FakeClock();
+    fx = await MasterFixture.create({}, store, clock);
+    const fw = await fx.subscribe({ failoverTimeout: 10 });
+    await fx.close();
+    fx = await MasterFixture.create({}, store, clock);
+    clock.advance(10_000);
+    await fx.settle();
+    expect(fx.master.model.removedFrameworks.has(fw.id)).toBe(true);
+    const agent = fx.registerAgent({ id: { value: 'old-S0' } }, {
+      tasks: [{ taskId: { value: 't' }, frameworkId: { value: fw.id }, state: TaskState.TASK_RUNNING, name: 't', resources: scalars({ cpus: 1, mem: 64 }) }],
+    });
+    expect(agent.link.take('shutdownFramework')).toEqual([{ frameworkId: { value: fw.id } }]);
+    expect(fx.master.model.tasks.size).toBe(0);
   });
 });
 

@@ -84,6 +84,7 @@ function newFramework(info: MasterCommand & { type: 'frameworkRecovered' }): Fra
     connected: false,
     suppressedRoles: new Set(),
     registeredTime: info.registeredTime,
+    ...(info.unregisteredTime !== undefined ? { unregisteredTime: info.unregisteredTime } : {}),
     used: new Map(),
     offered: new Map(),
   };

@@ -41,7 +41,7 @@ export type MasterCommand =
   | { type: 'frameworkDisconnected'; frameworkId: string; at: number }
   | { type: 'frameworkUpdated'; info: FrameworkInfo; suppressedRoles?: string[]; at: number }
   /** Loaded from the registry at start: known, not connected. */
-  | { type: 'frameworkRecovered'; info: FrameworkInfo; registeredTime: number }
+  | { type: 'frameworkRecovered'; info: FrameworkInfo; registeredTime: number; unregisteredTime?: number }
   | { type: 'frameworkRemoved'; frameworkId: string; at: number }
   | { type: 'frameworkRemovalRecovered'; frameworkId: string; name: string; removedTime: number }
   | { type: 'offersCreated'; offers: OfferRecord[] }

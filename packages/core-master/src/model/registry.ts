@@ -11,6 +11,11 @@ export interface RegistryFramework {
   failoverTimeoutSeconds: number;
   removed: boolean;
   removedTime?: number;
+  /**
+   * When its subscription ended (milliseconds since the epoch); absent while subscribed.
+   * The failover timeout counts from here, across master restarts.
+   */
+  disconnectedTime?: number;
 }
 
 /** An agent as the registry keeps it. */
@@ -23,7 +28,7 @@ export interface RegistryAgent {
 
 /** What the registry held at start. */
 export interface RecoveredRegistry {
-  frameworks: { id: string; info: FrameworkInfo; registeredTime: number; removed: boolean; removedTime?: number }[];
+  frameworks: { id: string; info: FrameworkInfo; registeredTime: number; removed: boolean; removedTime?: number; disconnectedTime?: number }[];
   agents: Map<string, RegistryAgent>;
 }
 
@@ -54,6 +59,7 @@ export class Registry {
       registeredTime: e.value.registeredTime,
       removed: e.value.removed,
       ...(e.value.removedTime !== undefined ? { removedTime: e.value.removedTime } : {}),
+      ...(e.value.disconnectedTime !== undefined ? { disconnectedTime: e.value.disconnectedTime } : {}),
     }));
     const agents = new Map((await this.store.list<RegistryAgent>(AGENTS)).map((e) => [e.key.slice(AGENTS.length), e.value]));
     return { frameworks, agents };
@@ -80,8 +86,9 @@ export class Registry {
   private writeFor(cmd: MasterCommand, model: MasterModel): (() => Promise<void>) | undefined {
     switch (cmd.type) {
       case 'frameworkSubscribed':
-      case 'frameworkUpdated': {
-        const id = cmd.info.id?.value ?? '';
+      case 'frameworkUpdated':
+      case 'frameworkDisconnected': {
+        const id = cmd.type === 'frameworkDisconnected' ? cmd.frameworkId : (cmd.info.id?.value ?? '');
         const fw = model.frameworks.get(id);
         if (!fw) return undefined;
         const value: RegistryFramework = {
@@ -89,6 +96,7 @@ export class Registry {
           registeredTime: fw.registeredTime,
           failoverTimeoutSeconds: fw.info.failoverTimeout,
           removed: false,
+          ...(!fw.connected && fw.unregisteredTime !== undefined ? { disconnectedTime: fw.unregisteredTime } : {}),
         };
         return async () => void (await this.store.put(`${FRAMEWORKS}${id}`, value));
       }
