@@ -47,7 +47,7 @@ export function isSick(task: TaskRecord, app: AppDefinition): boolean {
  */
 export function upgradeBounds(app: AppDefinition): { floor: number; ceiling: number } {
   const n = app.instances;
-  const floor = Math.ceil(n * app.upgradeStrategy.minimumHealthCapacity - 1e-9);
+  const floor = Math.max(0, Math.ceil(n * app.upgradeStrategy.minimumHealthCapacity - 1e-9));
   let ceiling = Math.floor(n * (1 + app.upgradeStrategy.maximumOverCapacity) + 1e-9);
   if (n > 0 && ceiling <= floor) ceiling = floor + 1;
   return { floor, ceiling };
@@ -88,7 +88,8 @@ export function planApp(input: AppPlanInput): AppPlan {
   const sick = current.filter((t) => isSick(t, app));
   const well = current.length - sick.length;
   const rolling = old.length > 0 || sick.length > 0;
-  const used = rolling ? tasks.length : live.length;
+  // Tasks being killed still run until their terminal update: they count against the ceiling.
+  const used = tasks.length;
   const limit = Math.max(ceiling, n);
   let launch = Math.max(0, Math.min(n - well, limit - used));
 
