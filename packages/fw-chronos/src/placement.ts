@@ -1,0 +1,83 @@
+import { OfferBuilder, type Offer, type TaskSpec } from '@meso/sdk-scheduler';
+import type { Constraint, Job } from './job.js';
+import { taskIdOf, type RunRecord } from './run.js';
+
+function attributeValue(offer: Offer, name: string): string | undefined {
+  if (name === 'hostname') return offer.hostname;
+  const a = offer.attributes.find((x) => x.name === name);
+  if (!a) return undefined;
+  switch (a.kind) {
+    case 'text':
+      return a.text;
+    case 'scalar':
+      return String(a.value);
+    case 'set':
+      return a.items.join(',');
+    case 'ranges':
+      return a.ranges.map((r) => `${r.begin}-${r.end}`).join(',');
+  }
+}
+
+/** Whether an offer satisfies Chronos constraints (EQUALS exact, LIKE / UNLIKE full-match regex). */
+export function matchesConstraints(offer: Offer, constraints: readonly Constraint[]): boolean {
+  return constraints.every(([attr, op, value]) => {
+    const actual = attributeValue(offer, attr);
+    if (op === 'EQUALS') return actual === value;
+    const matches = actual !== undefined && new RegExp(`^(?:${value})$`).test(actual);
+    return op === 'LIKE' ? matches : !matches;
+  });
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The task of a run's current attempt: Chronos's command, arguments, environment and resources. */
+export function taskSpecOf(job: Job, run: RunRecord): TaskSpec {
+  const args = run.arguments ?? job.arguments;
+  const env: Record<string, string> = {
+    CHRONOS_JOB_NAME: job.name,
+    CHRONOS_JOB_OWNER: job.owner,
+    CHRONOS_RESOURCE_CPU: String(job.cpus),
+    CHRONOS_RESOURCE_MEM: String(job.mem),
+    CHRONOS_RESOURCE_DISK: String(job.disk),
+    CHRONOS_SCHEDULED_TIME: new Date(run.scheduledFor).toISOString(),
+    CHRONOS_ATTEMPT: String(run.attempt),
+  };
+  for (const { name, value } of job.environmentVariables) env[name] = value;
+  const command = job.shell
+    ? { shell: [job.command, ...args.map(shellQuote)].join(' '), env }
+    : { argv: [job.command, ...args], env };
+  const resources: Record<string, number> = { cpus: job.cpus, mem: job.mem };
+  if (job.disk > 0) resources['disk'] = job.disk;
+  return { taskId: taskIdOf(run), name: `ChronosTask:${job.name}`, resources, command };
+}
+
+/** A task placed in an offer. */
+export interface Placement {
+  offer: Offer;
+  runs: RunRecord[];
+  tasks: TaskSpec[];
+}
+
+/**
+ * Packs runs (in the order given) into offers, honouring constraints; pure. Runs that fit
+ * nowhere are left out (they stay queued).
+ */
+export function placeRuns(runs: readonly RunRecord[], offers: readonly Offer[], jobOf: (name: string) => Job | undefined): Placement[] {
+  const builders = offers.map((offer) => ({ offer, builder: new OfferBuilder(offer), runs: [] as RunRecord[], tasks: [] as TaskSpec[] }));
+  for (const run of runs) {
+    const job = jobOf(run.job);
+    if (!job) continue;
+    const task = taskSpecOf(job, run);
+    for (const b of builders) {
+      if (!matchesConstraints(b.offer, job.constraints)) continue;
+      if (b.builder.tryAdd(task)) {
+        b.runs.push(run);
+        b.tasks.push(task);
+        break;
+      }
+    }
+  }
+  return builders.filter((b) => b.tasks.length > 0).map(({ offer, runs: r, tasks }) => ({ offer, runs: r, tasks }));
+}
