@@ -171,7 +171,7 @@ export function createHttpHandler(ctx: HttpApiContext): (req: IncomingMessage, r
       return r.result ? changed(r.result) : json(200, {});
     }
     if (path === '/v2/queue' && method === 'GET') {
-      const now = Date.now();
+      const now = core.now();
       return json(200, {
         queue: core.queue().map((e) => ({
           app: appJson(core, core.getApp(e.appId), { tasks: false, counts: true, deployments: true, lastTaskFailure: true }),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { absoluteId, type AppDefinition } from './app-definition.js';
+import { absoluteId, needsRestart, type AppDefinition } from './app-definition.js';
 import type { AgentFacts } from './constraints.js';
 import { MarathonError } from './errors.js';
 import { EventBus } from './event-bus.js';
@@ -529,17 +529,20 @@ export class MarathonCore {
       }
       const action = steps.flatMap((s) => s.actions).find((a) => a.app === id)?.action;
       const configChanged = !rec || rec.stopping || action === 'RestartApplication' || action === 'StartApplication';
-      const record: AppRecord = rec && !rec.stopping
-        ? {
-            ...rec,
-            app: change.to,
-            version,
-            lastScalingAt: version,
-            lastConfigChangeAt: configChanged ? version : rec.lastConfigChangeAt,
-            history: [{ version: rec.version, app: rec.app }, ...rec.history].slice(0, this.opts.maxVersions),
-            backoff: configChanged ? { failures: 0, delayUntil: 0 } : rec.backoff,
-          }
-        : { app: change.to, version, lastScalingAt: version, lastConfigChangeAt: version, history: rec ? [{ version: rec.version, app: rec.app }, ...rec.history].slice(0, this.opts.maxVersions) : [], backoff: { failures: 0, delayUntil: 0 } };
+      const history = rec ? [{ version: rec.version, app: rec.app, configVersion: rec.lastConfigChangeAt }, ...rec.history].slice(0, this.opts.maxVersions) : [];
+      // Back to a definition whose tasks may still run (a rollback): keep their config version,
+      // so they count as current and are not restarted. `/restart` always gets a new one.
+      const same = change.restart ? undefined : history.find((h) => h.configVersion !== undefined && !needsRestart(h.app, change.to!));
+      const configVersion = !configChanged ? rec!.lastConfigChangeAt : same?.configVersion ?? version;
+      const record: AppRecord = {
+        ...(rec ?? {}),
+        app: change.to,
+        version,
+        lastScalingAt: version,
+        lastConfigChangeAt: configVersion,
+        history,
+        backoff: configChanged || !rec ? { failures: 0, delayUntil: 0 } : rec.backoff,
+      };
       delete record.stopping;
       commands.push({ type: 'putApp', record });
     }
@@ -609,6 +612,11 @@ export class MarathonCore {
     this.bus.publish('deployment_failed', { id, plan: this.planJson(d), reason: force ? 'canceled (force)' : 'canceled; rolling back' });
     if (force) return undefined;
     return this.rollback(d);
+  }
+
+  /** The core's clock, in ms. */
+  now(): number {
+    return this.clock.now();
   }
 
   /** Clears an app's launch backoff (`DELETE /v2/queue/{id}/delay`). */

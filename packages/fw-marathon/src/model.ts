@@ -36,7 +36,7 @@ export interface AppRecord {
   lastConfigChangeAt: string;
   lastScalingAt: string;
   /** Earlier versions, newest first (bounded). */
-  history: { version: string; app: AppDefinition }[];
+  history: { version: string; app: AppDefinition; configVersion?: string }[];
   /** Launch backoff: failures in a row and when the next launch may happen. */
   backoff: { failures: number; delayUntil: number };
   lastTaskFailure?: TaskFailure;
