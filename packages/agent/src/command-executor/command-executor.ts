@@ -1,8 +1,12 @@
 import { chown } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import type { ExecutorContext, ExecutorHandlers, KillRequest, ShutdownRequest, TaskInfo } from '@meso/sdk-executor';
+import { systemClock, type Clock } from '@meso/proto';
+import type { ExecutorContext, ExecutorHandlers, HealthCheck, KillRequest, ShutdownRequest, TaskInfo } from '@meso/sdk-executor';
+import { HealthChecker } from '../health/health-checker.js';
+import { healthPolicyOf } from '../health/health-state.js';
 import { buildTaskEnv } from '../task-env.js';
 import { CommandTask, type CommandExit } from './command-task.js';
+import { taskHealthCheck, type TaskSurroundings } from './task-health.js';
 import { lookupUser } from './user.js';
 
 /** Grace period used when a kill carries none (the agent always sends one). */
@@ -17,12 +21,22 @@ export interface CommandExecutorOptions {
   /** Called once the task is over and its terminal update was sent. */
   onDone(): void;
   log(message: string): void;
+  /** Times the health checks. Defaults to the system clock. */
+  clock?: Clock;
 }
 
 /**
  * The agent's built-in command executor: runs one task's CommandInfo and reports
  * TASK_STARTING, TASK_RUNNING, then TASK_FINISHED / TASK_FAILED / TASK_KILLED. Written
  * against `@meso/sdk-executor` exactly as an outside executor would be.
+ *
+ * Health checks: when the task has one, it runs here, beside the task, from TASK_RUNNING
+ * until the task is killed or exits. Each change of health is a TASK_RUNNING update with
+ * `healthy` set and reason REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, sent through the SDK's
+ * reliable path (kept and re-sent until the agent acknowledges it). The executor never
+ * kills an unhealthy task itself: the framework decides (Marathon starts a replacement
+ * before it kills, and limits its kill rate), so a scheduler that falls behind cannot turn
+ * stale health into a mass kill.
  */
 export class CommandExecutor implements ExecutorHandlers {
   private taskId: string | undefined;
@@ -31,6 +45,7 @@ export class CommandExecutor implements ExecutorHandlers {
   private killTimer: NodeJS.Timeout | undefined;
   private killGraceSeconds: number | undefined;
   private over = false;
+  private health: HealthChecker | undefined;
 
   constructor(private readonly o: CommandExecutorOptions) {}
 
@@ -89,6 +104,9 @@ export class CommandExecutor implements ExecutorHandlers {
     void started.exited.then((exit) => this.exited(ctx, exit));
     await ctx.update(task.taskId, 'TASK_RUNNING');
     if (this.killed) this.signalKill(this.killGraceSeconds);
+    else if (task.healthCheck && !this.over) {
+      this.startHealthChecks(ctx, task.taskId, task.healthCheck, { ports: task.resources.ranges('ports'), sandbox: ctx.sandbox, env, ...ids });
+    }
   }
 
   async kill(taskId: string, ctx: ExecutorContext, request: KillRequest): Promise<void> {
@@ -98,6 +116,7 @@ export class CommandExecutor implements ExecutorHandlers {
     }
     if (this.killed || this.over) return;
     this.killed = true;
+    this.stopHealthChecks();
     if (ctx.info.framework.capabilities.includes('TASK_KILLING_STATE')) await ctx.update(taskId, 'TASK_KILLING');
     if (this.process) this.signalKill(request.gracePeriodSeconds);
     else this.killGraceSeconds = request.gracePeriodSeconds;
@@ -117,6 +136,30 @@ export class CommandExecutor implements ExecutorHandlers {
     this.o.log(`error: ${error.message}`);
   }
 
+  private startHealthChecks(ctx: ExecutorContext, taskId: string, check: HealthCheck, task: TaskSurroundings): void {
+    const policy = healthPolicyOf(check);
+    this.o.log(`task ${taskId}: ${check.type} health check every ${policy.intervalMs / 1000} s after ${policy.delayMs / 1000} s (grace ${policy.gracePeriodMs / 1000} s, timeout ${policy.timeoutMs / 1000} s, ${policy.consecutiveFailures} failures)`);
+    this.health = new HealthChecker({
+      policy,
+      clock: this.o.clock ?? systemClock,
+      check: taskHealthCheck(check, task),
+      log: (message) => this.o.log(`task ${taskId}: ${message}`),
+      onReport: (report) => {
+        if (this.over || this.killed) return;
+        this.o.log(`task ${taskId} is ${report.healthy ? 'healthy' : 'unhealthy'}: ${report.message}`);
+        ctx
+          .update(taskId, 'TASK_RUNNING', { healthy: report.healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: report.message })
+          .catch((e: unknown) => this.o.log(`health update not sent: ${(e as Error).message}`));
+      },
+    });
+    this.health.start();
+  }
+
+  private stopHealthChecks(): void {
+    this.health?.stop();
+    this.health = undefined;
+  }
+
   private signalKill(graceSeconds: number | undefined): void {
     const task = this.process;
     if (!task) return;
@@ -130,6 +173,7 @@ export class CommandExecutor implements ExecutorHandlers {
   }
 
   private async exited(ctx: ExecutorContext, exit: CommandExit): Promise<void> {
+    this.stopHealthChecks();
     clearTimeout(this.killTimer);
     // Whatever the task left in its group goes with it.
     this.process?.signalGroup('SIGKILL');
@@ -143,6 +187,7 @@ export class CommandExecutor implements ExecutorHandlers {
   private async end(ctx: ExecutorContext, state: 'TASK_FINISHED' | 'TASK_FAILED' | 'TASK_KILLED' | 'TASK_ERROR', details: Parameters<ExecutorContext['update']>[2]): Promise<void> {
     if (this.over || !this.taskId) return;
     this.over = true;
+    this.stopHealthChecks();
     this.o.log(`task ${this.taskId}: ${state} ${details?.message ?? ''}`);
     try {
       await ctx.update(this.taskId, state, details);
