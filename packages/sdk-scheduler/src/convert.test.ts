@@ -125,6 +125,8 @@ describe('convert: commands and operations', () => {
     expect(info.name).toBe('web');
     expect(info.killPolicy).toEqual({ gracePeriodSeconds: 7 });
     expect(info.healthCheck).toMatchObject({ type: HealthCheck_Type.HTTP, port: 31001, path: '/health', intervalSeconds: 5 });
+    // Unset delay and grace period carry Mesos's defaults (0 on the wire means none); the rest is left to the agent.
+    expect(info.healthCheck).toMatchObject({ delaySeconds: 15, gracePeriodSeconds: 10, timeoutSeconds: 0, consecutiveFailures: 0 });
     expect(Buffer.from(info.data).toString()).toBe('cfg');
     expect(info.executor).toBeUndefined();
 

@@ -274,14 +274,18 @@ export function executorInfoToWire(e: ExecutorSpec, resources: Resources, framew
   };
 }
 
+/** Mesos's defaults the wire cannot leave to the agent: there, 0 means no delay and no grace period. */
+const HEALTH_CHECK_DELAY_SECONDS = 15;
+const HEALTH_CHECK_GRACE_PERIOD_SECONDS = 10;
+
 function healthCheckToWire(h: HealthCheckSpec, ports: number[]): HealthCheck {
   const portOf = (port: number | undefined, portIndex: number | undefined): number => port ?? ports[portIndex ?? 0] ?? 0;
   const common = {
-    delaySeconds: h.delaySeconds ?? 0,
+    delaySeconds: h.delaySeconds ?? HEALTH_CHECK_DELAY_SECONDS,
     intervalSeconds: h.intervalSeconds ?? 0,
     timeoutSeconds: h.timeoutSeconds ?? 0,
     consecutiveFailures: h.consecutiveFailures ?? 0,
-    gracePeriodSeconds: h.gracePeriodSeconds ?? 0,
+    gracePeriodSeconds: h.gracePeriodSeconds ?? HEALTH_CHECK_GRACE_PERIOD_SECONDS,
   };
   switch (h.type) {
     case 'command':

@@ -72,21 +72,25 @@ export interface ExecutorSpec {
   source?: string;
 }
 
-/** A health check run by the executor on the agent; results arrive as `TaskStatus.healthy`. */
+/**
+ * A health check run by the executor on the agent; results arrive as `TaskStatus.healthy`
+ * (a TASK_RUNNING update with reason `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED` on each
+ * change). The executor never kills an unhealthy task: deciding what to do is yours.
+ */
 export type HealthCheckSpec = (
   | { type: 'command'; command: CommandSpec }
   | { type: 'http'; port?: number; portIndex?: number; path?: string }
   | { type: 'tcp'; port?: number; portIndex?: number }
 ) & {
-  /** Seconds before the first check. Defaults to the agent's (15 s in Mesos). */
+  /** Seconds after the task started before the first check. Defaults to 15 (as Mesos). */
   delaySeconds?: number;
-  /** Seconds between checks. Defaults to the agent's (10 s). */
+  /** Seconds between checks. Defaults to the agent's (10 s, as Mesos). */
   intervalSeconds?: number;
-  /** Seconds a check may take. Defaults to the agent's (20 s). */
+  /** Seconds a check may take. Defaults to the agent's (20 s, as Mesos). */
   timeoutSeconds?: number;
-  /** Failures in a row after which the task is killed. Defaults to the agent's (3). */
+  /** Failures in a row (after the grace period) that make the task unhealthy. Defaults to the agent's (3, as Mesos). */
   consecutiveFailures?: number;
-  /** Seconds after start during which failures do not count. Defaults to the agent's (10 s). */
+  /** Seconds after start during which failures do not count; the first success ends it. Defaults to 10 (as Mesos). */
   gracePeriodSeconds?: number;
 };
 
