@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { FrameworkInfo_Capability, type Event, type Logger, type MasterMessage, type TimerHandle } from '@meso/proto';
 import type { StateStore } from '@meso/state';
+import { markUnreachable } from './agents/agent-health.js';
+import { markGone } from './agents/agent-removal.js';
 import { allocate } from './allocator/allocate.js';
 import { removeFramework } from './calls/framework-calls.js';
 import { IdGenerator } from './ids.js';
@@ -13,6 +15,14 @@ import { allocatorInput } from './model/snapshots.js';
 import { MasterMetrics } from './observe/metrics.js';
 import { offerToWire } from './observe/wire-views.js';
 import type { ResolvedMasterOptions } from './options.js';
+import { FaultInjector } from './transport/fault-injection.js';
+
+/** An explicit reconciliation of a task the master cannot answer yet (its agent has not re-registered). */
+export interface DeferredReconciliation {
+  frameworkId: string;
+  taskId: string;
+  agentId?: string;
+}
 
 /** Liveness bookkeeping of one connected agent. */
 export interface AgentConnection {
@@ -37,6 +47,11 @@ export class Master {
   readonly frameworkLinks = new Map<string, FrameworkLink>();
   readonly agentConnections = new Map<string, AgentConnection>();
   readonly logger: Logger;
+  /** Test-only message faults, applied by the transports (off by default). */
+  readonly faults: FaultInjector;
+  /** Reconciliations waiting for an agent to re-register after a master restart (or to time out). */
+  deferredReconciliations: DeferredReconciliation[] = [];
+  private readonly removalTimers = new Map<string, TimerHandle>();
   private readonly failoverTimers = new Map<string, TimerHandle>();
   private readonly unreachableTimers = new Map<string, TimerHandle>();
   private readonly offerTimers = new Map<string, TimerHandle>();
@@ -54,6 +69,7 @@ export class Master {
     this.model = createModel(masterId, options.clock.now());
     this.ids = new IdGenerator(masterId);
     this.logger = options.logger.child('core', { masterId });
+    this.faults = new FaultInjector(options.faultInjection);
   }
 
   /** Builds a master over a state store, recovering the registry; starts its timers. */
@@ -68,6 +84,28 @@ export class Master {
 
   private async recover(registry: Registry): Promise<void> {
     const recovered = await registry.recover();
+    const now = this.now();
+    for (const [agentId, a] of recovered.agents) {
+      if (a.status === 'GONE') {
+        this.commitLocal({ type: 'agentGone', agentId, hostname: a.hostname, at: a.goneTime ?? now });
+        continue;
+      }
+      const unreachable = a.status === 'UNREACHABLE';
+      this.commitLocal({
+        type: 'agentRecovered',
+        agentId,
+        hostname: a.hostname,
+        endpoint: a.endpoint,
+        admittedTime: a.admittedTime,
+        status: unreachable ? 'UNREACHABLE' : 'RECOVERING',
+        ...(unreachable ? { unreachableTime: a.unreachableTime ?? now } : {}),
+        ...(a.maintenance ? { maintenance: a.maintenance } : {}),
+      });
+      // An admitted agent must re-register within agentReregisterTimeoutMs of this start; an
+      // unreachable one keeps the rest of its removal timeout.
+      if (unreachable) this.startRemovalTimer(agentId, a.unreachableTime ?? now, () => markGone(this, agentId));
+      else this.startUnreachableTimer(agentId, this.options.agentReregisterTimeoutMs, () => markUnreachable(this, agentId, 'did not re-register after the master restarted'));
+    }
     for (const fw of recovered.frameworks) {
       if (fw.removed) {
         this.commitLocal({ type: 'frameworkRemovalRecovered', frameworkId: fw.id, name: fw.info.name, removedTime: fw.removedTime ?? 0 });
@@ -295,10 +333,14 @@ export class Master {
     this.failoverTimers.delete(frameworkId);
   }
 
-  /** Schedules `fn` after the agent's re-registration window (ping interval × max missed pings). */
-  startUnreachableTimer(agentId: string, fn: () => void): void {
+  /** The window a disconnected agent has to re-register: ping interval × max missed pings. */
+  get agentReconnectWindowMs(): number {
+    return this.options.agentPingIntervalSeconds * 1000 * this.options.maxMissedPings;
+  }
+
+  /** Schedules `fn` after `ms` unless the agent re-registers (which cancels it). */
+  startUnreachableTimer(agentId: string, ms: number, fn: () => void): void {
     this.cancelUnreachableTimer(agentId);
-    const ms = this.options.agentPingIntervalSeconds * 1000 * this.options.maxMissedPings;
     this.unreachableTimers.set(
       agentId,
       this.options.clock.setTimeout(() => {
@@ -313,6 +355,24 @@ export class Master {
     this.unreachableTimers.delete(agentId);
   }
 
+  /** Schedules `fn` when the agent's removal timeout (counted from `since`) passes, unless it returns. */
+  startRemovalTimer(agentId: string, since: number, fn: () => void): void {
+    this.cancelRemovalTimer(agentId);
+    const ms = Math.max(0, this.options.agentRemovalTimeoutMs - (this.now() - since));
+    this.removalTimers.set(
+      agentId,
+      this.options.clock.setTimeout(() => {
+        this.removalTimers.delete(agentId);
+        this.safely('agent removal timeout', fn);
+      }, ms),
+    );
+  }
+
+  cancelRemovalTimer(agentId: string): void {
+    this.options.clock.clearTimeout(this.removalTimers.get(agentId));
+    this.removalTimers.delete(agentId);
+  }
+
   /** Stops the timers and drops the links; waits for queued registry writes. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -320,7 +380,7 @@ export class Master {
     const clock = this.options.clock;
     clock.clearTimeout(this.allocationTimer);
     clock.clearTimeout(this.heartbeatTimer);
-    for (const t of [...this.failoverTimers.values(), ...this.unreachableTimers.values(), ...this.offerTimers.values()]) clock.clearTimeout(t);
+    for (const t of [...this.failoverTimers.values(), ...this.unreachableTimers.values(), ...this.removalTimers.values(), ...this.offerTimers.values()]) clock.clearTimeout(t);
     for (const conn of this.agentConnections.values()) {
       clock.clearTimeout(conn.pingTimer);
       try {

@@ -1,5 +1,6 @@
 import { createLogger, systemClock, type Clock, type Logger } from '@meso/proto';
 import { MasterError } from './errors.js';
+import { parseFaultRules, type FaultRule } from './transport/fault-injection.js';
 
 /** How to start a master. */
 export interface MasterOptions {
@@ -22,6 +23,21 @@ export interface MasterOptions {
   agentPingIntervalSeconds?: number;
   /** Pings an agent may miss in a row before it is unreachable. Defaults to 5. */
   maxMissedPings?: number;
+  /**
+   * After a master restart, agents the registry knows must re-register within this many
+   * milliseconds or they are marked UNREACHABLE (Mesos's agent_reregister_timeout).
+   * Defaults to 600000 (10 minutes).
+   */
+  agentReregisterTimeoutMs?: number;
+  /**
+   * An UNREACHABLE agent that does not return within this many milliseconds becomes GONE:
+   * its tasks are TASK_GONE for partition-aware frameworks and a returning agent is refused
+   * (AGENT_GONE) and told to shut its frameworks down. Counts from when it became unreachable,
+   * across master restarts. Defaults to 600000 (10 minutes).
+   */
+  agentRemovalTimeoutMs?: number;
+  /** Test-only message faults between the master and its clients; see `fault-injection.ts`. Defaults to none (or MESO_FAULT_INJECTION via startMaster). */
+  faultInjection?: readonly FaultRule[];
   /** Time source for every timer of the master. Defaults to the system clock. */
   clock?: Clock;
   /** Defaults to a console logger for component `master`. */
@@ -38,6 +54,9 @@ export interface ResolvedMasterOptions {
   heartbeatIntervalSeconds: number;
   agentPingIntervalSeconds: number;
   maxMissedPings: number;
+  agentReregisterTimeoutMs: number;
+  agentRemovalTimeoutMs: number;
+  faultInjection: readonly FaultRule[];
   clock: Clock;
   logger: Logger;
 }
@@ -51,7 +70,9 @@ export const MASTER_DEFAULTS = {
   heartbeatIntervalSeconds: 15,
   agentPingIntervalSeconds: 15,
   maxMissedPings: 5,
-} as const satisfies Omit<ResolvedMasterOptions, 'workDir' | 'clock' | 'logger'>;
+  agentReregisterTimeoutMs: 600_000,
+  agentRemovalTimeoutMs: 600_000,
+} as const satisfies Omit<ResolvedMasterOptions, 'workDir' | 'clock' | 'logger' | 'faultInjection'>;
 
 function invalid(field: string, message: string): MasterError {
   return new MasterError('INVALID_OPTIONS', message, field);
@@ -87,6 +108,9 @@ export function resolveMasterOptions(options: MasterOptions): ResolvedMasterOpti
     heartbeatIntervalSeconds: positive('heartbeatIntervalSeconds', options.heartbeatIntervalSeconds ?? MASTER_DEFAULTS.heartbeatIntervalSeconds),
     agentPingIntervalSeconds: positive('agentPingIntervalSeconds', options.agentPingIntervalSeconds ?? MASTER_DEFAULTS.agentPingIntervalSeconds),
     maxMissedPings,
+    agentReregisterTimeoutMs: positive('agentReregisterTimeoutMs', options.agentReregisterTimeoutMs ?? MASTER_DEFAULTS.agentReregisterTimeoutMs),
+    agentRemovalTimeoutMs: positive('agentRemovalTimeoutMs', options.agentRemovalTimeoutMs ?? MASTER_DEFAULTS.agentRemovalTimeoutMs),
+    faultInjection: options.faultInjection === undefined ? [] : parseFaultRules(options.faultInjection, 'faultInjection'),
     clock: options.clock ?? systemClock,
     logger: options.logger ?? createLogger('master'),
   };

@@ -42,6 +42,11 @@ export const MesoErrorCode = {
   UNKNOWN_EXECUTOR: 'UNKNOWN_EXECUTOR',
   /** The master refused an agent's registration. */
   AGENT_REFUSED: 'AGENT_REFUSED',
+  /**
+   * The agent was removed after its removal timeout (partitioned too long); it may not
+   * re-register under its id: shut down what it runs and register afresh.
+   */
+  AGENT_GONE: 'AGENT_GONE',
   /** The caller is not allowed to do this. */
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   /** The server could not do it now; retry later. */
@@ -75,6 +80,7 @@ const GRPC_STATUS_OF: Record<MesoErrorCode, status> = {
   UNKNOWN_TASK: status.NOT_FOUND,
   UNKNOWN_EXECUTOR: status.NOT_FOUND,
   AGENT_REFUSED: status.FAILED_PRECONDITION,
+  AGENT_GONE: status.FAILED_PRECONDITION,
   PERMISSION_DENIED: status.PERMISSION_DENIED,
   UNAVAILABLE: status.UNAVAILABLE,
   INTERNAL: status.INTERNAL,

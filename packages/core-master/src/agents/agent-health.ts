@@ -1,7 +1,8 @@
 import { TaskState, TaskStatus_Reason } from '@meso/proto';
 import type { AgentLink } from '../links.js';
 import type { AgentConnection, Master } from '../master.js';
-import { masterUpdate } from '../calls/task-calls.js';
+import { answerDeferredReconciliations, masterUpdate } from '../calls/task-calls.js';
+import { markGone } from './agent-removal.js';
 import { masterStatus } from '../observe/wire-views.js';
 
 /**
@@ -42,13 +43,14 @@ export function agentLinkClosed(master: Master, agentId: string, link: AgentLink
   master.rescindWhere((o) => o.agentId === agentId, 'agent disconnected');
   master.commitLocal({ type: 'agentDisconnected', agentId, at: master.now() });
   master.logger.warn('agent disconnected', { agentId });
-  master.startUnreachableTimer(agentId, () => markUnreachable(master, agentId, 'did not re-register in time'));
+  master.startUnreachableTimer(agentId, master.agentReconnectWindowMs, () => markUnreachable(master, agentId, 'did not re-register in time'));
 }
 
 /**
  * Gives up on an agent: offers rescinded, its live tasks reported TASK_UNREACHABLE to
  * partition-aware frameworks and TASK_LOST to others (source MASTER), its resources out of
- * the pool, FAILURE sent to every connected framework.
+ * the pool, FAILURE sent to every connected framework. Its removal timeout starts; deferred
+ * reconciliations naming it are answered now.
  */
 export function markUnreachable(master: Master, agentId: string, why: string): void {
   const agent = master.model.agents.get(agentId);
@@ -88,5 +90,7 @@ export function markUnreachable(master: Master, agentId: string, why: string): v
   for (const frameworkId of master.frameworkLinks.keys()) {
     master.sendToFramework(frameworkId, { event: { $case: 'failure', value: { agentId: { value: agentId }, executorId: undefined } } });
   }
+  master.startRemovalTimer(agentId, now, () => markGone(master, agentId));
+  answerDeferredReconciliations(master);
   master.requestAllocation();
 }

@@ -13,11 +13,12 @@ import {
 import { MasterError } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { AgentConnection, Master } from '../master.js';
-import { masterUpdate } from '../calls/task-calls.js';
+import { answerDeferredReconciliations, masterUpdate } from '../calls/task-calls.js';
 import { taskKey, type ExecutorRecord, type TaskRecord } from '../model/model.js';
 import { isTerminalState } from '../model/task-states.js';
 import { masterStatus } from '../observe/wire-views.js';
 import { startPinging } from './agent-health.js';
+import { refuseGoneAgent } from './agent-removal.js';
 
 function agentResources(reg: RegisterAgent): Resources {
   let total: Resources;
@@ -102,7 +103,8 @@ function reportedExecutors(master: Master, agentId: string, reg: RegisterAgent):
  * partition-aware frameworks); reported tasks whose state the master saw otherwise (e.g.
  * LOST while the agent was unreachable) are sent to their frameworks again.
  * Sends `registered` on the link and starts pinging. Throws MasterError (the caller
- * answers `refused`) for bad input.
+ * answers `refused`) for bad input, and AGENT_GONE for an agent removed after its removal
+ * timeout (told first to shut down the frameworks it reports).
  */
 export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLink): string {
   const info = reg.agentInfo;
@@ -113,6 +115,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   const reregistered = !!info.id?.value;
   const agentId = info.id?.value || master.ids.agentId();
   const now = master.now();
+  if (master.model.goneAgents.has(agentId)) refuseGoneAgent(master, agentId, reg, link);
 
   const previous = master.agentConnections.get(agentId);
   if (previous) {
@@ -125,6 +128,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
     }
   }
   master.cancelUnreachableTimer(agentId);
+  master.cancelRemovalTimer(agentId);
   master.rescindWhere((o) => o.agentId === agentId, 'agent re-registered');
 
   const removed = new Set<string>();
@@ -196,6 +200,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
     if (master.sendToFramework(t.frameworkId, { event: { $case: 'update', value: { status } } })) master.metrics.statusUpdatesForwarded++;
   }
   startPinging(master, agentId, conn);
+  answerDeferredReconciliations(master);
   master.logger.info(reregistered ? 'agent re-registered' : 'agent registered', { agentId, hostname: info.hostname, resources: total.toString(), tasks: tasks.length });
   master.requestAllocation();
   return agentId;

@@ -77,42 +77,84 @@ export function acknowledge(master: Master, fw: FrameworkRecord, req: Acknowledg
 }
 
 /**
- * RECONCILE: explicit (each listed task: its latest state, or LOST / UNKNOWN for
- * partition-aware frameworks when unknown) or implicit (empty list: every live task of the
- * framework). Replies are UPDATEs with reason RECONCILIATION and an empty uuid.
+ * The answer to an explicit reconciliation of one task, or undefined to defer it: the
+ * latest state of a known task (live or completed); for an unknown task on an agent that is
+ * UNREACHABLE, TASK_UNREACHABLE (partition-aware) or TASK_LOST; while the agent named (or,
+ * when none is named, any agent) is still RECOVERING after a master restart, nothing yet
+ * (the task may come back with it); otherwise TASK_UNKNOWN (partition-aware) or TASK_LOST.
+ */
+function reconcileOne(master: Master, fw: FrameworkRecord, taskId: string, agentId: string | undefined, now: number): TaskStatus | undefined {
+  const live = master.model.tasks.get(taskKey(fw.id, taskId));
+  const known = live ?? [...master.model.completedTasks].reverse().find((c) => c.frameworkId === fw.id && c.taskId === taskId);
+  if (known) return reconciledStatus(known, now);
+  const partitionAware = fw.info.capabilities.includes(FrameworkInfo_Capability.PARTITION_AWARE);
+  const agent = agentId ? master.model.agents.get(agentId) : undefined;
+  if (agent?.status === 'UNREACHABLE') {
+    return masterStatus({
+      frameworkId: fw.id,
+      taskId,
+      agentId: agent.id,
+      state: partitionAware ? TaskState.TASK_UNREACHABLE : TaskState.TASK_LOST,
+      reason: TaskStatus_Reason.REASON_RECONCILIATION,
+      message: `agent ${agent.id} is unreachable`,
+      now,
+    });
+  }
+  const awaited = agentId ? agent?.status === 'RECOVERING' : [...master.model.agents.values()].some((a) => a.status === 'RECOVERING');
+  if (awaited) return undefined;
+  const gone = agentId ? master.model.goneAgents.has(agentId) : false;
+  return masterStatus({
+    frameworkId: fw.id,
+    taskId,
+    ...(agentId ? { agentId } : {}),
+    state: gone && partitionAware ? TaskState.TASK_GONE : partitionAware ? TaskState.TASK_UNKNOWN : TaskState.TASK_LOST,
+    reason: TaskStatus_Reason.REASON_RECONCILIATION,
+    message: gone ? `agent ${agentId ?? ''} is gone` : 'task unknown to the master',
+    now,
+  });
+}
+
+function sendReconciled(master: Master, frameworkId: string, status: TaskStatus): void {
+  if (master.sendToFramework(frameworkId, { event: { $case: 'update', value: { status } } })) master.metrics.statusUpdatesForwarded++;
+}
+
+/**
+ * RECONCILE: explicit (each listed task: see `reconcileOne`) or implicit (empty list: every
+ * live task of the framework the master knows now). Replies are UPDATEs with reason
+ * RECONCILIATION and an empty uuid. Explicit answers that must wait for an agent still
+ * recovering after a master restart are deferred, never answered LOST too early.
  */
 export function reconcile(master: Master, fw: FrameworkRecord, req: ReconcileRequest): void {
   const now = master.now();
-  const send = (status: TaskStatus): void => {
-    if (master.sendToFramework(fw.id, { event: { $case: 'update', value: { status } } })) master.metrics.statusUpdatesForwarded++;
-  };
   if (req.tasks.length === 0) {
-    for (const task of master.model.tasks.values()) if (task.frameworkId === fw.id) send(reconciledStatus(task, now));
+    for (const task of master.model.tasks.values()) if (task.frameworkId === fw.id) sendReconciled(master, fw.id, reconciledStatus(task, now));
     return;
   }
-  const partitionAware = fw.info.capabilities.includes(FrameworkInfo_Capability.PARTITION_AWARE);
-  req.tasks.forEach((t, i) => {
-    const taskId = required(t.taskId?.value, `tasks[${i}].task_id`, 'task_id');
-    const live = master.model.tasks.get(taskKey(fw.id, taskId));
-    const done = live ? undefined : [...master.model.completedTasks].reverse().find((c) => c.frameworkId === fw.id && c.taskId === taskId);
-    const known = live ?? done;
-    if (known) {
-      send(reconciledStatus(known, now));
-      return;
-    }
-    const agentId = t.agentId?.value;
-    send(
-      masterStatus({
-        frameworkId: fw.id,
-        taskId,
-        ...(agentId ? { agentId } : {}),
-        state: partitionAware ? TaskState.TASK_UNKNOWN : TaskState.TASK_LOST,
-        reason: TaskStatus_Reason.REASON_RECONCILIATION,
-        message: 'task unknown to the master',
-        now,
-      }),
-    );
-  });
+  const asked = req.tasks.map((t, i) => ({ taskId: required(t.taskId?.value, `tasks[${i}].task_id`, 'task_id'), agentId: t.agentId?.value || undefined }));
+  for (const { taskId, agentId } of asked) {
+    const status = reconcileOne(master, fw, taskId, agentId, now);
+    if (status) sendReconciled(master, fw.id, status);
+    else master.deferredReconciliations.push({ frameworkId: fw.id, taskId, ...(agentId ? { agentId } : {}) });
+  }
+}
+
+/**
+ * Answers the deferred reconciliations that can be answered now (an agent re-registered or
+ * became unreachable); drops those of frameworks gone or disconnected (they reconcile again
+ * after re-subscribing).
+ */
+export function answerDeferredReconciliations(master: Master): void {
+  if (master.deferredReconciliations.length === 0) return;
+  const now = master.now();
+  const waiting = master.deferredReconciliations;
+  master.deferredReconciliations = [];
+  for (const d of waiting) {
+    const fw = master.model.frameworks.get(d.frameworkId);
+    if (!fw?.connected) continue;
+    const status = reconcileOne(master, fw, d.taskId, d.agentId, now);
+    if (status) sendReconciled(master, fw.id, status);
+    else master.deferredReconciliations.push(d);
+  }
 }
 
 /** MESSAGE: framework data to one of its executors. */

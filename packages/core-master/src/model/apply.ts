@@ -99,6 +99,7 @@ function admitAgent(model: MasterModel, cmd: MasterCommand & { type: 'agentAdmit
     status: 'ACTIVE',
     registeredTime: prev?.registeredTime ?? cmd.at,
     ...(cmd.reregistered ? { reregisteredTime: cmd.at } : {}),
+    ...(prev?.maintenance ? { maintenance: prev.maintenance } : {}),
   };
   model.agents.set(agent.id, agent);
   for (const reported of cmd.tasks) {
@@ -148,10 +149,55 @@ export function apply(model: MasterModel, cmd: MasterCommand): void {
       const agent = model.agents.get(cmd.agentId);
       if (!agent) return;
       agent.status = cmd.type === 'agentDisconnected' ? 'DISCONNECTED' : 'UNREACHABLE';
+      if (cmd.type === 'agentUnreachable') agent.unreachableTime = cmd.at;
       for (const offer of [...model.offers.values()]) if (offer.agentId === agent.id) removeOffer(model, offer.id);
       if (cmd.type === 'agentUnreachable') {
         for (const [key, ex] of model.executors) if (ex.agentId === agent.id) removeExecutor(model, key);
       }
+      return;
+    }
+    case 'agentRecovered':
+      if (model.agents.has(cmd.agentId)) return;
+      model.agents.set(cmd.agentId, {
+        id: cmd.agentId,
+        hostname: cmd.hostname,
+        endpoint: cmd.endpoint,
+        version: '',
+        bootId: '',
+        attributes: [],
+        total: Resources.empty(),
+        used: Resources.empty(),
+        offered: Resources.empty(),
+        status: cmd.status,
+        registeredTime: cmd.admittedTime,
+        ...(cmd.unreachableTime !== undefined ? { unreachableTime: cmd.unreachableTime } : {}),
+        ...(cmd.maintenance ? { maintenance: cmd.maintenance } : {}),
+      });
+      return;
+    case 'agentGone': {
+      for (const offer of [...model.offers.values()]) if (offer.agentId === cmd.agentId) removeOffer(model, offer.id);
+      for (const [key, ex] of model.executors) if (ex.agentId === cmd.agentId) removeExecutor(model, key);
+      for (const task of [...model.tasks.values()]) {
+        if (task.agentId !== cmd.agentId) continue;
+        task.state = TaskState.TASK_GONE;
+        task.statuses.push({ state: TaskState.TASK_GONE, timestamp: cmd.at / 1000 });
+        complete(model, task);
+      }
+      for (const task of model.completedTasks) {
+        if (task.agentId !== cmd.agentId || task.state !== TaskState.TASK_UNREACHABLE) continue;
+        task.state = TaskState.TASK_GONE;
+        task.statuses.push({ state: TaskState.TASK_GONE, timestamp: cmd.at / 1000 });
+      }
+      model.agents.delete(cmd.agentId);
+      model.goneAgents.set(cmd.agentId, { id: cmd.agentId, hostname: cmd.hostname, goneTime: cmd.at });
+      return;
+    }
+    case 'agentMaintenanceSet': {
+      const agent = model.agents.get(cmd.agentId);
+      if (!agent) return;
+      if (cmd.maintenance) agent.maintenance = cmd.maintenance;
+      else delete agent.maintenance;
+      if (cmd.maintenance) for (const offer of [...model.offers.values()]) if (offer.agentId === agent.id) removeOffer(model, offer.id);
       return;
     }
     case 'frameworkSubscribed': {

@@ -1,6 +1,6 @@
 import type { Attribute, FrameworkInfo, Resources, TaskStatus } from '@meso/proto';
 import type { OfferFilter } from '../allocator/types.js';
-import type { ExecutorRecord, OfferRecord, TaskRecord } from './model.js';
+import type { AgentMaintenance, ExecutorRecord, OfferRecord, TaskRecord } from './model.js';
 
 /** What the master knows of an agent when it (re-)admits it. */
 export interface AgentAdmission {
@@ -30,6 +30,21 @@ export type MasterCommand =
     }
   | { type: 'agentDisconnected'; agentId: string; at: number }
   | { type: 'agentUnreachable'; agentId: string; at: number }
+  /** Loaded from the registry at start: RECOVERING (must re-register) or still UNREACHABLE. */
+  | {
+      type: 'agentRecovered';
+      agentId: string;
+      hostname: string;
+      endpoint: string;
+      admittedTime: number;
+      status: 'RECOVERING' | 'UNREACHABLE';
+      unreachableTime?: number;
+      maintenance?: AgentMaintenance;
+    }
+  /** Past the removal timeout: out of the model for good; its UNREACHABLE tasks become GONE. */
+  | { type: 'agentGone'; agentId: string; hostname: string; at: number }
+  /** DRAINING or DEACTIVATED; undefined reactivates. */
+  | { type: 'agentMaintenanceSet'; agentId: string; maintenance: AgentMaintenance | undefined; at: number }
   | {
       type: 'frameworkSubscribed';
       info: FrameworkInfo;

@@ -1,8 +1,23 @@
 import type { Attribute, ExecutorInfo, FrameworkInfo, Resources, TaskInfo, TaskState, TaskStatus } from '@meso/proto';
 import type { OfferFilter } from '../allocator/types.js';
 
-/** ACTIVE: linked and offered. DISCONNECTED: its link broke, it may come back. UNREACHABLE: given up on. */
-export type AgentStatus = 'ACTIVE' | 'DISCONNECTED' | 'UNREACHABLE';
+/**
+ * ACTIVE: linked and offered. DISCONNECTED: its link broke, it may come back. UNREACHABLE:
+ * given up on (it may still return until the removal timeout makes it gone). RECOVERING:
+ * known from the registry after a master restart, not re-registered yet.
+ */
+export type AgentStatus = 'ACTIVE' | 'DISCONNECTED' | 'UNREACHABLE' | 'RECOVERING';
+
+/** Operator maintenance of an agent: DRAINING (no offers, tasks killed) or DEACTIVATED (no offers, tasks kept). */
+export type AgentMaintenance = 'DRAINING' | 'DEACTIVATED';
+
+/** An agent past its removal timeout: it may never come back under its id. */
+export interface GoneAgent {
+  id: string;
+  hostname: string;
+  /** Milliseconds since the epoch. */
+  goneTime: number;
+}
 
 /** An agent as the master knows it. `used` and `offered` are kept exact by `apply`. */
 export interface AgentRecord {
@@ -21,6 +36,9 @@ export interface AgentRecord {
   /** Milliseconds since the epoch. */
   registeredTime: number;
   reregisteredTime?: number;
+  /** When it became UNREACHABLE (milliseconds since the epoch); the removal timeout counts from here. */
+  unreachableTime?: number;
+  maintenance?: AgentMaintenance;
 }
 
 /** A framework that has subscribed and not been removed. */
@@ -104,6 +122,8 @@ export interface MasterModel {
   /** Milliseconds since the epoch. */
   readonly startTime: number;
   agents: Map<string, AgentRecord>;
+  /** Agents removed after their removal timeout; kept (and persisted) so they are refused. */
+  goneAgents: Map<string, GoneAgent>;
   frameworks: Map<string, FrameworkRecord>;
   removedFrameworks: Map<string, RemovedFramework>;
   /** Live tasks by `taskKey`. */
@@ -132,6 +152,7 @@ export function createModel(masterId: string, startTime: number, completedTaskLi
     masterId,
     startTime,
     agents: new Map(),
+    goneAgents: new Map(),
     frameworks: new Map(),
     removedFrameworks: new Map(),
     tasks: new Map(),
@@ -141,4 +162,21 @@ export function createModel(masterId: string, startTime: number, completedTaskLi
     offers: new Map(),
     filters: [],
   };
+}
+
+/** Whether a DRAINING agent has nothing left running (no live task, no custom executor). */
+export function isDrained(model: MasterModel, agentId: string): boolean {
+  for (const t of model.tasks.values()) if (t.agentId === agentId) return false;
+  for (const e of model.executors.values()) if (e.agentId === agentId) return false;
+  return true;
+}
+
+/**
+ * The status operators see: UNREACHABLE, RECOVERING and DISCONNECTED first; then the
+ * maintenance mode (DRAINING, DRAINED once nothing runs, DEACTIVATED); else ACTIVE.
+ */
+export function agentDisplayStatus(model: MasterModel, a: AgentRecord): string {
+  if (a.status !== 'ACTIVE' || !a.maintenance) return a.status;
+  if (a.maintenance === 'DRAINING') return isDrained(model, a.id) ? 'DRAINED' : 'DRAINING';
+  return a.maintenance;
 }

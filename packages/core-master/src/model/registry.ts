@@ -1,7 +1,7 @@
 import { FrameworkInfo, type Logger } from '@meso/proto';
 import type { StateStore } from '@meso/state';
 import type { MasterCommand } from './commands.js';
-import type { MasterModel } from './model.js';
+import type { AgentMaintenance, MasterModel } from './model.js';
 
 /** A framework as the registry keeps it. */
 export interface RegistryFramework {
@@ -23,7 +23,11 @@ export interface RegistryAgent {
   hostname: string;
   endpoint: string;
   admittedTime: number;
-  status: 'ADMITTED' | 'UNREACHABLE';
+  status: 'ADMITTED' | 'UNREACHABLE' | 'GONE';
+  /** Milliseconds since the epoch; the removal timeout counts from here, across restarts. */
+  unreachableTime?: number;
+  goneTime?: number;
+  maintenance?: AgentMaintenance;
 }
 
 /** What the registry held at start. */
@@ -36,8 +40,9 @@ const FRAMEWORKS = 'frameworks/';
 const AGENTS = 'agents/';
 
 /**
- * What must outlive a master, in a StateStore: frameworks (with their failover timeouts)
- * and their removals, and the agents admitted or found unreachable. Tasks are not kept:
+ * What must outlive a master, in a StateStore: frameworks (with their failover timeouts
+ * and disconnect times) and their removals, and the agents admitted, unreachable (since
+ * when) or gone, with their maintenance mode. Tasks are not kept:
  * agents report them when they re-register, as in Mesos.
  *
  * Writes follow the commands applied to the model (`record`), serialized in order, so the
@@ -115,7 +120,8 @@ export class Registry {
         };
       }
       case 'agentAdmitted':
-      case 'agentUnreachable': {
+      case 'agentUnreachable':
+      case 'agentMaintenanceSet': {
         const id = cmd.type === 'agentAdmitted' ? cmd.agent.id : cmd.agentId;
         const agent = model.agents.get(id);
         if (!agent) return undefined;
@@ -123,9 +129,26 @@ export class Registry {
           hostname: agent.hostname,
           endpoint: agent.endpoint,
           admittedTime: agent.registeredTime,
-          status: cmd.type === 'agentAdmitted' ? 'ADMITTED' : 'UNREACHABLE',
+          status: agent.status === 'UNREACHABLE' ? 'UNREACHABLE' : 'ADMITTED',
+          ...(agent.status === 'UNREACHABLE' && agent.unreachableTime !== undefined ? { unreachableTime: agent.unreachableTime } : {}),
+          ...(agent.maintenance ? { maintenance: agent.maintenance } : {}),
         };
         return async () => void (await this.store.put(`${AGENTS}${id}`, value));
+      }
+      case 'agentGone': {
+        const gone = model.goneAgents.get(cmd.agentId);
+        if (!gone) return undefined;
+        return async () => {
+          const prev = await this.store.get<RegistryAgent>(`${AGENTS}${cmd.agentId}`);
+          const value: RegistryAgent = {
+            hostname: gone.hostname,
+            endpoint: prev?.value.endpoint ?? '',
+            admittedTime: prev?.value.admittedTime ?? gone.goneTime,
+            status: 'GONE',
+            goneTime: gone.goneTime,
+          };
+          await this.store.put(`${AGENTS}${cmd.agentId}`, value);
+        };
       }
       default:
         return undefined;

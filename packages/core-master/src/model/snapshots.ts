@@ -9,7 +9,7 @@ export function allocatorInput(model: MasterModel, now: number, weights?: Readon
       id: a.id,
       total: a.total,
       available: a.total.subtract(a.used).subtract(a.offered),
-      active: a.status === 'ACTIVE',
+      active: a.status === 'ACTIVE' && a.maintenance === undefined,
     })),
     frameworks: [...model.frameworks.values()].map((f) => {
       const allocation = new Map<string, Resources>();

@@ -1,5 +1,5 @@
 import { Resources } from '@meso/proto';
-import type { MasterModel } from '../model/model.js';
+import { agentDisplayStatus, type MasterModel } from '../model/model.js';
 import { taskStateName } from '../model/task-states.js';
 
 /** Upper bounds (seconds) of the allocation-duration histogram buckets. */
@@ -52,8 +52,14 @@ export class MasterMetrics {
   /** Everything in Prometheus text exposition format. */
   render(model: MasterModel): string {
     const l = new Lines();
-    const agentsByStatus = new Map<string, number>([['ACTIVE', 0], ['DISCONNECTED', 0], ['UNREACHABLE', 0]]);
-    for (const a of model.agents.values()) agentsByStatus.set(a.status, (agentsByStatus.get(a.status) ?? 0) + 1);
+    const agentsByStatus = new Map<string, number>(
+      ['ACTIVE', 'DISCONNECTED', 'UNREACHABLE', 'RECOVERING', 'DRAINING', 'DRAINED', 'DEACTIVATED', 'GONE'].map((s) => [s, 0]),
+    );
+    for (const a of model.agents.values()) {
+      const status = agentDisplayStatus(model, a);
+      agentsByStatus.set(status, (agentsByStatus.get(status) ?? 0) + 1);
+    }
+    agentsByStatus.set('GONE', model.goneAgents.size);
     l.metric('meso_master_agents', 'gauge', 'Agents known to the master, by status.', [...agentsByStatus].map(([status, n]) => [{ status }, n]));
     const fws = [...model.frameworks.values()];
     l.metric('meso_master_frameworks', 'gauge', 'Frameworks known to the master, by state.', [

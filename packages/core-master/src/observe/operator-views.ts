@@ -1,11 +1,11 @@
 import { attributesToWire, resourcesToWire, type AgentState, type ClusterState, type FrameworkState, type Metric } from '@meso/proto';
-import type { AgentRecord, FrameworkRecord, MasterModel } from '../model/model.js';
+import { agentDisplayStatus, type AgentRecord, type FrameworkRecord, type MasterModel } from '../model/model.js';
 import { sumRoles } from '../model/snapshots.js';
 import { MASTER_VERSION } from '../version.js';
 import { taskToWire } from './wire-views.js';
 
 /** An agent as the operator API shows it. */
-export function agentState(a: AgentRecord): AgentState {
+export function agentState(model: MasterModel, a: AgentRecord): AgentState {
   return {
     info: {
       id: { value: a.id },
@@ -16,7 +16,7 @@ export function agentState(a: AgentRecord): AgentState {
       bootId: a.bootId,
       version: a.version,
     },
-    status: a.status,
+    status: agentDisplayStatus(model, a),
     total: resourcesToWire(a.total),
     used: resourcesToWire(a.used),
     offered: resourcesToWire(a.offered),
@@ -48,7 +48,7 @@ export function clusterState(model: MasterModel): ClusterState {
     version: MASTER_VERSION,
     startTime: model.startTime / 1000,
     electedTime: model.startTime / 1000,
-    agents: [...model.agents.values()].map(agentState),
+    agents: [...model.agents.values()].map((a) => agentState(model, a)),
     frameworks: [...model.frameworks.values()].map((f) => frameworkState(model, f)),
     tasks: [...model.tasks.values()].map(taskToWire),
     completedTasks: model.completedTasks.map(taskToWire),

@@ -1,5 +1,5 @@
 import { formatRanges, UNRESERVED_ROLE, type Attribute, type Resources } from '@meso/proto';
-import type { MasterModel, TaskRecord } from '../model/model.js';
+import { agentDisplayStatus, type MasterModel, type TaskRecord } from '../model/model.js';
 import { sumRoles } from '../model/snapshots.js';
 import { taskStateName } from '../model/task-states.js';
 import { MASTER_VERSION } from '../version.js';
@@ -17,12 +17,17 @@ export interface StateJson {
     id: string;
     hostname: string;
     endpoint: string;
+    /** ACTIVE, DISCONNECTED, UNREACHABLE, RECOVERING, DRAINING, DRAINED or DEACTIVATED. */
     status: string;
+    /** The operator's maintenance mode, when one is set. */
+    maintenance?: 'DRAINING' | 'DEACTIVATED';
     attributes: Record<string, string | number>;
     resources: { total: ResourcesJson; used: ResourcesJson; offered: ResourcesJson; free: ResourcesJson };
     registeredTime: number;
     reregisteredTime?: number;
   }[];
+  /** Agents removed after their removal timeout; refused if they return. */
+  goneAgents: { id: string; hostname: string; goneTime: number }[];
   frameworks: {
     id: string;
     name: string;
@@ -103,7 +108,8 @@ export function stateJson(model: MasterModel): StateJson {
       id: a.id,
       hostname: a.hostname,
       endpoint: a.endpoint,
-      status: a.status,
+      status: agentDisplayStatus(model, a),
+      ...(a.maintenance ? { maintenance: a.maintenance } : {}),
       attributes: attributesToJson(a.attributes),
       resources: {
         total: resourcesToJson(a.total),
@@ -114,6 +120,7 @@ export function stateJson(model: MasterModel): StateJson {
       registeredTime: a.registeredTime / 1000,
       ...(a.reregisteredTime !== undefined ? { reregisteredTime: a.reregisteredTime / 1000 } : {}),
     })),
+    goneAgents: [...model.goneAgents.values()].map((g) => ({ id: g.id, hostname: g.hostname, goneTime: g.goneTime / 1000 })),
     frameworks: [...model.frameworks.values()].map((f) => ({
       id: f.id,
       name: f.info.name,

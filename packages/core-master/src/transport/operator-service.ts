@@ -12,7 +12,7 @@ function eventsOf(master: Master, cmd: MasterCommand): ClusterEvent[] {
   const m = master.model;
   const agent = (id: string): ClusterEvent[] => {
     const a = m.agents.get(id);
-    return a ? [{ event: { $case: 'agentUpdated', value: agentState(a) } }] : [];
+    return a ? [{ event: { $case: 'agentUpdated', value: agentState(m, a) } }] : [];
   };
   const framework = (id: string, added = false): ClusterEvent[] => {
     const f = m.frameworks.get(id);
@@ -24,11 +24,14 @@ function eventsOf(master: Master, cmd: MasterCommand): ClusterEvent[] {
     case 'agentAdmitted': {
       const a = m.agents.get(cmd.agent.id);
       if (!a) return [];
-      return [cmd.reregistered ? { event: { $case: 'agentUpdated', value: agentState(a) } } : { event: { $case: 'agentAdded', value: agentState(a) } }];
+      return [cmd.reregistered ? { event: { $case: 'agentUpdated', value: agentState(m, a) } } : { event: { $case: 'agentAdded', value: agentState(m, a) } }];
     }
     case 'agentDisconnected':
     case 'agentUnreachable':
+    case 'agentMaintenanceSet':
       return agent(cmd.agentId);
+    case 'agentGone':
+      return [{ event: { $case: 'agentRemoved', value: { value: cmd.agentId } } }];
     case 'frameworkSubscribed':
       return framework(cmd.info.id?.value ?? '', cmd.isNew);
     case 'frameworkDisconnected':
