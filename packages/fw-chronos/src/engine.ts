@@ -64,7 +64,8 @@ export class JobEngine {
   private timerAt: number | undefined;
   private gateOpen = false;
   private gateDeadline = 0;
-  private suppressed = false;
+  /** Whether offers are suppressed; undefined until the first decision (a new subscription starts unsuppressed, but declines of an earlier process may still filter offers, so the first wish for offers always revives). */
+  private suppressed: boolean | undefined = undefined;
   private closed = false;
   private loop: Promise<void> | undefined;
 
@@ -257,9 +258,9 @@ export class JobEngine {
     let at = Infinity;
     if (!this.gateOpen) at = this.gateDeadline;
     else {
-      for (const t of this.nextDue.values()) at = Math.min(at, this.suppressed ? t - this.tuning.reviveLeadMs : t);
+      for (const t of this.nextDue.values()) at = Math.min(at, this.suppressed !== false ? t - this.tuning.reviveLeadMs : t);
       for (const r of this.active.values()) {
-        if (r.state === 'RETRY_WAIT') at = Math.min(at, (r.notBefore ?? now) - (this.suppressed ? this.tuning.reviveLeadMs : 0), r.notBefore ?? now);
+        if (r.state === 'RETRY_WAIT') at = Math.min(at, (r.notBefore ?? now) - (this.suppressed !== false ? this.tuning.reviveLeadMs : 0), r.notBefore ?? now);
         if (r.state === 'QUEUED' && r.trigger === 'schedule' && r.attempt === 1 && this.jobs.get(r.job)?.job.missedRunPolicy === 'skip') {
           at = Math.min(at, r.scheduledFor + this.deadlineOf(r.job) + 1);
         }
@@ -433,12 +434,12 @@ export class JobEngine {
       for (const id of stale) this.offers.delete(id);
       await this.scheduler.decline(stale, { refuseSeconds: wanted ? 1 : 30 }).catch(() => undefined);
     }
-    if (wanted && this.suppressed) {
+    if (wanted && this.suppressed !== false) {
       await this.scheduler.revive().then(() => {
         this.suppressed = false;
         this.metrics.counters.revives++;
       }, (e) => this.logger.warn(`revive failed: ${(e as Error).message}`));
-    } else if (!wanted && !this.suppressed) {
+    } else if (!wanted && this.suppressed !== true) {
       await this.scheduler.suppress().then(() => {
         this.suppressed = true;
         this.metrics.counters.suppresses++;
