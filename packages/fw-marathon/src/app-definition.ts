@@ -320,9 +320,11 @@ function validatePorts(c: Checker, raw: Record<string, unknown>): PortDefinition
  * Throws MarathonError INVALID_OBJECT (HTTP 422) whose `details` name each bad field by JSON
  * path, as Marathon does. `pathId` (from the URL) wins over the body's `id`.
  */
-export function normalizeApp(raw: unknown, options: { pathId?: string; base?: string } = {}): AppDefinition {
+export function normalizeApp(input: unknown, options: { pathId?: string; base?: string } = {}): AppDefinition {
   const c = new Checker();
-  if (!isObject(raw)) throw new MarathonError('INVALID_OBJECT', 'Object is not valid', { details: [{ path: '/', errors: ['expected a JSON object'] }] });
+  if (!isObject(input)) throw new MarathonError('INVALID_OBJECT', 'Object is not valid', { details: [{ path: '/', errors: ['expected a JSON object'] }] });
+  // Marathon writes absent optional fields as null (`"user": null`); read them as absent.
+  const raw = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
   const idRaw = options.pathId ?? raw['id'];
   let id = '/';
   if (idRaw === undefined) c.fail('/id', 'is required');
