@@ -1,0 +1,100 @@
+// What the executor manager's parts share: the agent's options, the maps of frameworks,
+// runs and tasks, and the few helpers every part uses (send an event to an executor,
+// checkpoint a run, the kill grace period). No decisions live here.
+import type { AgentInfo, AgentMessage, Clock, ExecutorEvent, KillPolicy, Logger, MesoErrorCode, TaskInfo, FrameworkInfo } from '@meso/proto';
+import type { Container, LaunchSpec } from './containerizer.js';
+import { CallRefusedError } from './errors.js';
+import type { ExecutorRun, FrameworkRecord } from './runs.js';
+import type { RunCheckpoints } from './run-checkpoints.js';
+import type { StatusUpdateManager } from './status-update-manager.js';
+
+/** What the manager needs from the agent. */
+export interface ExecutorManagerOptions {
+  workDir: string;
+  /** host:port executors dial (MESO_AGENT_ENDPOINT). */
+  executorEndpoint: string;
+  agentId(): string;
+  agentInfo(): AgentInfo;
+  updates: StatusUpdateManager;
+  /** Sends to the master; false when not connected. */
+  toMaster(message: AgentMessage): boolean;
+  clock: Clock;
+  logger: Logger;
+  defaultKillGracePeriodSeconds: number;
+  executorRegistrationTimeoutMs: number;
+  executorShutdownGracePeriodMs: number;
+  executorHeartbeatMs: number;
+  /** The built-in command executor program. */
+  commandExecutor: { file: string; args: string[] };
+  /** Where runs are checkpointed (so a restarted agent can clean them up). */
+  checkpoints?: RunCheckpoints;
+  /** Starts an executor process (the posix containerizer unless replaced). */
+  launch?: (spec: LaunchSpec, logger: Logger) => Promise<Container>;
+}
+
+/** The executor manager's state, shared by its parts. */
+export interface ManagerState {
+  readonly o: ExecutorManagerOptions;
+  readonly frameworks: Map<string, FrameworkRecord>;
+  /** (framework, executor) → its current run. */
+  readonly runs: Map<string, ExecutorRun>;
+  /** (framework, task) → the run holding the live task. */
+  readonly taskIndex: Map<string, ExecutorRun>;
+  /** Recently finished tasks, so late kills are ignored quietly. */
+  readonly finished: Set<string>;
+  /** The agent is shutting down or detaching: a run that starts now is ended at once. */
+  closing: boolean;
+}
+
+export function createManagerState(o: ExecutorManagerOptions): ManagerState {
+  return { o, frameworks: new Map(), runs: new Map(), taskIndex: new Map(), finished: new Set(), closing: false };
+}
+
+/** A refusal of an executor call, with Meso's error code. */
+export function refuse(code: MesoErrorCode, message: string, field?: string): CallRefusedError {
+  return new CallRefusedError({ code, message, ...(field ? { field } : {}) });
+}
+
+/** Sends an event to the run's executor; dropped (logged) when it is not connected. */
+export function push(m: ManagerState, run: ExecutorRun, event: ExecutorEvent): void {
+  if (!run.sink?.send(event)) m.o.logger.debug('event for a disconnected executor dropped', { executorId: run.executorId, event: event.event?.$case });
+}
+
+/** Records the run (pid, sandbox, tasks) so a restarted agent can clean it up. */
+export function checkpoint(m: ManagerState, run: ExecutorRun): void {
+  if (!m.o.checkpoints || !run.container) return;
+  void m.o.checkpoints.save({
+    runId: run.runId,
+    pid: run.container.pid,
+    frameworkId: run.frameworkId,
+    executorId: run.executorId,
+    sandbox: run.sandbox,
+    tasks: [...run.tasks.keys()],
+  });
+}
+
+/** Remembers an executor call in flight, so an exit waits for it before judging the tasks. */
+export function track<T>(run: ExecutorRun, p: Promise<T>): Promise<T> {
+  run.inflight.add(p);
+  void p.finally(() => run.inflight.delete(p)).catch(() => undefined);
+  return p;
+}
+
+/** The kill's grace period, else the task's, else the agent's default. */
+export function killGrace(m: ManagerState, policy: KillPolicy | undefined, task: TaskInfo): number {
+  if (policy && policy.gracePeriodSeconds > 0) return policy.gracePeriodSeconds;
+  if (task.killPolicy && task.killPolicy.gracePeriodSeconds > 0) return task.killPolicy.gracePeriodSeconds;
+  return m.o.defaultKillGracePeriodSeconds;
+}
+
+export function upsertFramework(m: ManagerState, info: FrameworkInfo): FrameworkRecord {
+  const id = info.id?.value ?? '';
+  let fw = m.frameworks.get(id);
+  if (!fw) {
+    fw = { id, info };
+    m.frameworks.set(id, fw);
+  } else {
+    fw.info = info;
+  }
+  return fw;
+}

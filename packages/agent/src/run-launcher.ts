@@ -1,0 +1,144 @@
+// Starting executor runs: a launch goes into the executor's run — a new one (sandbox,
+// token, process started by the containerizer) or the one already running.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, rm, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ExecutorInfo_Type, TaskState, TaskStatus_Reason, type ExecutorInfo, type TaskInfo } from '@meso/proto';
+import { lostState } from './agent-updates.js';
+import { launchContainer } from './containerizer.js';
+import { buildExecutorEnv } from './executor-env.js';
+import { checkpoint, type ManagerState } from './manager-state.js';
+import { sandboxPath } from './paths.js';
+import { armRegistrationTimeout, finishRun, terminate } from './run-lifecycle.js';
+import { pairKey, type ExecutorRun, type FrameworkRecord } from './runs.js';
+import { flushQueue } from './task-delivery.js';
+import { agentTaskUpdate } from './task-updates.js';
+
+/** Mesos's executor recovery timeout (15 min), passed to executors as MESO_RECOVERY_TIMEOUT. */
+export const RECOVERY_TIMEOUT_SECONDS = 15 * 60;
+
+/**
+ * Puts tasks into the executor's run: a new run is started; a running one gets them at
+ * once when subscribed (else when it subscribes). A command task whose executor id is
+ * taken, or any task for a terminating run, is refused with an update.
+ */
+export async function launchInto(m: ManagerState, fw: FrameworkRecord, info: ExecutorInfo, kind: ExecutorRun['kind'], tasks: TaskInfo[], group: boolean): Promise<void> {
+  const executorId = info.executorId?.value ?? '';
+  let run = m.runs.get(pairKey(fw.id, executorId));
+  if (run && (run.phase === 'terminating' || run.phase === 'terminated' || kind === 'command')) {
+    const message = kind === 'command' ? `an executor '${executorId}' already runs` : `executor '${executorId}' is terminating`;
+    for (const t of tasks) {
+      await agentTaskUpdate(m, fw.id, executorId, t.taskId?.value ?? '', kind === 'command' ? TaskState.TASK_ERROR : lostState(fw.info), TaskStatus_Reason.REASON_TASK_INVALID, message);
+    }
+    return;
+  }
+  const fresh = !run;
+  run ??= newRun(m, fw, info, kind);
+  for (const t of tasks) {
+    const taskId = t.taskId?.value ?? '';
+    run.tasks.set(taskId, { frameworkId: fw.id, executorId, info: t, state: TaskState.TASK_STAGING, launched: false });
+    m.taskIndex.set(pairKey(fw.id, taskId), run);
+    m.finished.delete(pairKey(fw.id, taskId));
+  }
+  run.queue.push(group ? { kind: 'group', taskIds: tasks.map((t) => t.taskId?.value ?? '') } : { kind: 'task', taskId: tasks[0]?.taskId?.value ?? '' });
+  if (fresh) {
+    await startRun(m, run);
+    return;
+  }
+  checkpoint(m, run);
+  if (run.sink && !run.sink.closed) flushQueue(m, run, new Set());
+}
+
+/** The ExecutorInfo of the command executor that runs one command task (executor id = task id). */
+export function commandExecutorInfo(m: ManagerState, frameworkId: string, task: TaskInfo): ExecutorInfo {
+  const taskId = task.taskId?.value ?? '';
+  const c = m.o.commandExecutor;
+  return {
+    executorId: { value: taskId },
+    frameworkId: { value: frameworkId },
+    command: { shell: false, value: c.file, arguments: [c.file, ...c.args], environment: [], user: task.command?.user ?? '' },
+    resources: [],
+    name: `Command Executor (Task: ${taskId})`,
+    source: taskId,
+    type: ExecutorInfo_Type.DEFAULT,
+  };
+}
+
+function newRun(m: ManagerState, fw: FrameworkRecord, info: ExecutorInfo, kind: ExecutorRun['kind']): ExecutorRun {
+  const executorId = info.executorId?.value ?? '';
+  const runId = randomUUID();
+  let markTerminated!: () => void;
+  const terminated = new Promise<void>((resolve) => (markTerminated = resolve));
+  const run: ExecutorRun = {
+    frameworkId: fw.id,
+    executorId,
+    runId,
+    info: { ...info, frameworkId: { value: fw.id } },
+    kind,
+    sandbox: sandboxPath(m.o.workDir, m.o.agentId(), fw.id, executorId, runId),
+    token: randomBytes(24).toString('hex'),
+    container: undefined,
+    phase: 'launching',
+    sink: undefined,
+    queue: [],
+    pendingKills: new Map(),
+    tasks: new Map(),
+    termination: undefined,
+    registrationTimer: undefined,
+    shutdownTimer: undefined,
+    inflight: new Set(),
+    terminated,
+    markTerminated,
+  };
+  m.runs.set(pairKey(fw.id, executorId), run);
+  return run;
+}
+
+/** Creates the sandbox and starts the executor process; a failure to start fails the run's tasks. */
+async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
+  const log = m.o.logger.child('executor', { frameworkId: run.frameworkId, executorId: run.executorId });
+  const fw = m.frameworks.get(run.frameworkId);
+  try {
+    await mkdir(run.sandbox, { recursive: true });
+    const latest = join(dirname(run.sandbox), 'latest');
+    await rm(latest, { force: true });
+    await symlink(run.runId, latest).catch(() => undefined);
+    const command = run.info.command;
+    const program =
+      run.kind === 'command'
+        ? m.o.commandExecutor
+        : command?.shell
+          ? { file: '/bin/sh', args: ['-c', command.value] }
+          : { file: command?.value ?? '', args: (command?.arguments ?? []).slice(1), argv0: command?.arguments[0] };
+    const env = buildExecutorEnv({
+      agentEndpoint: m.o.executorEndpoint,
+      frameworkId: run.frameworkId,
+      executorId: run.executorId,
+      sandbox: run.sandbox,
+      token: run.token,
+      runId: run.runId,
+      checkpoint: fw?.info.checkpoint ?? false,
+      shutdownGracePeriodSeconds: m.o.executorShutdownGracePeriodMs / 1000,
+      recoveryTimeoutSeconds: RECOVERY_TIMEOUT_SECONDS,
+      commandEnv: Object.fromEntries((command?.environment ?? []).map((e) => [e.name, e.value])),
+      base: process.env,
+    });
+    const launch = m.o.launch ?? launchContainer;
+    run.container = await launch({ runId: run.runId, sandbox: run.sandbox, env, ...program }, log);
+  } catch (e) {
+    log.error('failed to launch the executor', { error: (e as Error).message });
+    run.termination = {
+      state: TaskState.TASK_FAILED,
+      reason: TaskStatus_Reason.REASON_CONTAINER_LAUNCH_FAILED,
+      message: `Failed to launch the executor: ${(e as Error).message}`,
+    };
+    await finishRun(m, run, undefined);
+    return;
+  }
+  log.info('executor started', { pid: run.container.pid, sandbox: run.sandbox });
+  checkpoint(m, run);
+  armRegistrationTimeout(m, run, log);
+  const container = run.container;
+  void container.exited.then((t) => finishRun(m, run, t));
+  if (m.closing) void terminate(m, run, { state: TaskState.TASK_KILLED, reason: TaskStatus_Reason.REASON_EXECUTOR_TERMINATED, message: 'the agent is shutting down' });
+}
