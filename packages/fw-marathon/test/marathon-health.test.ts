@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Cleanup, waitFor } from '@meso/testing';
+import { client, startCluster, startMarathonProcess } from './harness.js';
+
+const cleanup = new Cleanup();
+afterEach(async () => {
+  await cleanup.run();
+});
+
+// A tiny HTTP service on its first host port; its health is checked by the agent's executor.
+const SERVE = `exec ${process.execPath} -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT0)"`;
+
+describe('health checks and rolling restarts', () => {
+  it('a rolling restart with an HTTP health check never drops below the minimumHealthCapacity floor and finishes', async () => {
+    const { master } = await startCluster(cleanup, 2);
+    const marathon = await startMarathonProcess(cleanup, master.address, join(await cleanup.tempDir('marathon-'), 'work'));
+    const api = client(() => marathon.url);
+    const app = {
+      id: '/hc/web',
+      cmd: SERVE,
+      cpus: 0.1,
+      mem: 64,
+      instances: 4,
+      upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 },
+      healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0, delaySeconds: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 2, maxConsecutiveFailures: 3 }],
+    };
+    expect((await api.call('POST', '/v2/apps', app)).status).toBe(201);
+    await waitFor('4 healthy', async () => (await api.app('/hc/web')).tasksHealthy === 4 && (await api.deployments()).length === 0, 60_000);
+    const before = new Set((await api.tasks('/hc/web')).map((t) => t.id));
+
+    const restart = await api.call('POST', '/v2/apps/hc/web/restart');
+    expect(restart.status).toBe(200);
+    const samples: number[] = [];
+    await waitFor('restart finished', async () => {
+      const a = await api.app('/hc/web');
+      samples.push(a.tasksHealthy);
+      return (await api.deployments()).length === 0 && a.tasksHealthy === 4;
+    }, 90_000);
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(2); // ceil(4 × 0.5)
+    expect(samples.length).toBeGreaterThan(3);
+    const after = await api.tasks('/hc/web');
+    expect(after).toHaveLength(4);
+    expect(after.some((t) => before.has(t.id))).toBe(false);
+    expect(after.every((t) => t.healthCheckResults?.[0]?.alive === true)).toBe(true);
+  });
+});
