@@ -120,7 +120,7 @@ export class Executor implements ExecutorContext {
    * Sends a status update for `taskId`. A fresh uuid is generated; the update is kept and
    * re-sent after a reconnection until the agent acknowledges it. Resolves once the agent
    * took it (or, while disconnected, once it is queued). Rejects with `INVALID_ARGUMENT`,
-   * `CLOSED`, `UNAUTHORIZED` or `REJECTED` (the agent refused it; it is not retried).
+   * `CLOSED`, `UNAUTHORIZED`, `UNKNOWN_EXECUTOR` or `REJECTED` (the agent refused it; it is not retried).
    */
   async update(taskId: string, state: TaskState, options: UpdateOptions = {}): Promise<void> {
     if (this.phase === 'ended') throw new ExecutorError('CLOSED', 'the executor has ended');
