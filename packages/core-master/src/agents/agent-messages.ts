@@ -4,6 +4,7 @@ import type { Master } from '../master.js';
 import { taskKey } from '../model/model.js';
 import { isTerminalState } from '../model/task-states.js';
 import { pongReceived } from './agent-health.js';
+import { drainReason } from './maintenance.js';
 
 /**
  * A status update from an agent: the task's state is updated (a terminal state releases
@@ -25,6 +26,7 @@ export function routeStatusUpdate(master: Master, agentId: string, update: Statu
   }
   const full = {
     ...status,
+    reason: drainReason(master, agentId, status.state, status.reason),
     agentId: status.agentId?.value ? status.agentId : { value: agentId },
     frameworkId: { value: frameworkId },
     ...(update.executorId?.value && !status.executorId?.value ? { executorId: update.executorId } : {}),

@@ -19,6 +19,7 @@ import { isTerminalState } from '../model/task-states.js';
 import { masterStatus } from '../observe/wire-views.js';
 import { startPinging } from './agent-health.js';
 import { refuseGoneAgent } from './agent-removal.js';
+import { killTasksForDrain } from './maintenance.js';
 
 function agentResources(reg: RegisterAgent): Resources {
   let total: Resources;
@@ -200,6 +201,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
     if (master.sendToFramework(t.frameworkId, { event: { $case: 'update', value: { status } } })) master.metrics.statusUpdatesForwarded++;
   }
   startPinging(master, agentId, conn);
+  if (master.model.agents.get(agentId)?.maintenance === 'DRAINING') killTasksForDrain(master, agentId);
   answerDeferredReconciliations(master);
   master.logger.info(reregistered ? 'agent re-registered' : 'agent registered', { agentId, hostname: info.hostname, resources: total.toString(), tasks: tasks.length });
   master.requestAllocation();

@@ -1,5 +1,6 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
-import type { ClusterEvent, OperatorServer, OperatorSubscribeRequest } from '@meso/proto';
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { AgentMaintenanceRequest, AgentMaintenanceResponse, ClusterEvent, OperatorServer, OperatorSubscribeRequest } from '@meso/proto';
+import { setMaintenance, type MaintenanceAction } from '../agents/maintenance.js';
 import type { Master } from '../master.js';
 import type { MasterCommand } from '../model/commands.js';
 import { taskKey } from '../model/model.js';
@@ -76,7 +77,16 @@ function subscribeHandler(master: Master): (call: ServerWritableStream<OperatorS
   };
 }
 
-/** The Operator service: state, agents, frameworks, tasks, metrics and the cluster event stream. */
+function maintenanceCall(master: Master, action: MaintenanceAction, what: string) {
+  return (call: ServerUnaryCall<AgentMaintenanceRequest, AgentMaintenanceResponse>, callback: sendUnaryData<AgentMaintenanceResponse>): void => {
+    setMaintenance(master, action, call.request.agentId?.value ?? '', 'agent_id').then(
+      (r) => callback(null, { agentId: { value: r.agentId }, status: r.status }),
+      (e: unknown) => callback(toGrpcError(master, e, what)),
+    );
+  };
+}
+
+/** The Operator service: state, agents, frameworks, tasks, metrics, the cluster event stream and maintenance. */
 export function operatorService(master: Master): OperatorServer {
   const guard =
     <T>(what: string, fn: () => T) =>
@@ -97,5 +107,8 @@ export function operatorService(master: Master): OperatorServer {
     }),
     getMetrics: guard('GetMetrics', () => ({ metrics: metricsFromText(master.metrics.render(master.model)) })),
     subscribe: subscribeHandler(master),
+    drainAgent: maintenanceCall(master, 'drain', 'DrainAgent'),
+    deactivateAgent: maintenanceCall(master, 'deactivate', 'DeactivateAgent'),
+    reactivateAgent: maintenanceCall(master, 'reactivate', 'ReactivateAgent'),
   };
 }

@@ -19,6 +19,18 @@ export const protobufFileName = "meso/v1/operator.proto";
  * The same state is served as JSON on HTTP `/state` and as Prometheus text on `/metrics`.
  */
 
+export interface AgentMaintenanceRequest {
+  agentId: AgentID | undefined;
+}
+
+export interface AgentMaintenanceResponse {
+  agentId:
+    | AgentID
+    | undefined;
+  /** The status operators now see: DRAINING, DRAINED, DEACTIVATED, ACTIVE, ... */
+  status: string;
+}
+
 export interface GetStateRequest {
 }
 
@@ -121,6 +133,172 @@ export interface ClusterEvent {
 
 export interface ClusterEvent_Heartbeat {
 }
+
+function createBaseAgentMaintenanceRequest(): AgentMaintenanceRequest {
+  return { agentId: undefined };
+}
+
+export const AgentMaintenanceRequest: MessageFns<AgentMaintenanceRequest> = {
+  encode(message: AgentMaintenanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== undefined) {
+      AgentID.encode(message.agentId, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentMaintenanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentMaintenanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = AgentID.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentMaintenanceRequest {
+    return {
+      agentId: isSet(object.agentId)
+        ? AgentID.fromJSON(object.agentId)
+        : isSet(object.agent_id)
+        ? AgentID.fromJSON(object.agent_id)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AgentMaintenanceRequest): unknown {
+    const obj: any = {};
+    if (message.agentId !== undefined) {
+      obj.agentId = AgentID.toJSON(message.agentId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentMaintenanceRequest>): AgentMaintenanceRequest {
+    return AgentMaintenanceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentMaintenanceRequest>): AgentMaintenanceRequest {
+    const message = createBaseAgentMaintenanceRequest();
+    message.agentId = (object.agentId !== undefined && object.agentId !== null)
+      ? AgentID.fromPartial(object.agentId)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAgentMaintenanceResponse(): AgentMaintenanceResponse {
+  return { agentId: undefined, status: "" };
+}
+
+export const AgentMaintenanceResponse: MessageFns<AgentMaintenanceResponse> = {
+  encode(message: AgentMaintenanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== undefined) {
+      AgentID.encode(message.agentId, writer.uint32(10).fork()).join();
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentMaintenanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentMaintenanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = AgentID.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentMaintenanceResponse {
+    return {
+      agentId: isSet(object.agentId)
+        ? AgentID.fromJSON(object.agentId)
+        : isSet(object.agent_id)
+        ? AgentID.fromJSON(object.agent_id)
+        : undefined,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+    };
+  },
+
+  toJSON(message: AgentMaintenanceResponse): unknown {
+    const obj: any = {};
+    if (message.agentId !== undefined) {
+      obj.agentId = AgentID.toJSON(message.agentId);
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentMaintenanceResponse>): AgentMaintenanceResponse {
+    return AgentMaintenanceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentMaintenanceResponse>): AgentMaintenanceResponse {
+    const message = createBaseAgentMaintenanceResponse();
+    message.agentId = (object.agentId !== undefined && object.agentId !== null)
+      ? AgentID.fromPartial(object.agentId)
+      : undefined;
+    message.status = object.status ?? "";
+    return message;
+  },
+};
 
 function createBaseGetStateRequest(): GetStateRequest {
   return {};
@@ -1917,6 +2095,44 @@ export const OperatorService = {
     responseSerialize: (value: ClusterEvent): Buffer => Buffer.from(ClusterEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): ClusterEvent => ClusterEvent.decode(value),
   },
+  /**
+   * Maintenance. DRAIN: no more offers, tasks killed gracefully (reason AGENT_DRAINING);
+   * status DRAINING, then DRAINED when nothing runs. DEACTIVATE: no more offers, tasks keep
+   * running. REACTIVATE: offered again. Unknown agents: UNKNOWN_AGENT on agent_id.
+   */
+  drainAgent: {
+    path: "/meso.v1.Operator/DrainAgent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AgentMaintenanceRequest): Buffer =>
+      Buffer.from(AgentMaintenanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AgentMaintenanceRequest => AgentMaintenanceRequest.decode(value),
+    responseSerialize: (value: AgentMaintenanceResponse): Buffer =>
+      Buffer.from(AgentMaintenanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AgentMaintenanceResponse => AgentMaintenanceResponse.decode(value),
+  },
+  deactivateAgent: {
+    path: "/meso.v1.Operator/DeactivateAgent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AgentMaintenanceRequest): Buffer =>
+      Buffer.from(AgentMaintenanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AgentMaintenanceRequest => AgentMaintenanceRequest.decode(value),
+    responseSerialize: (value: AgentMaintenanceResponse): Buffer =>
+      Buffer.from(AgentMaintenanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AgentMaintenanceResponse => AgentMaintenanceResponse.decode(value),
+  },
+  reactivateAgent: {
+    path: "/meso.v1.Operator/ReactivateAgent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AgentMaintenanceRequest): Buffer =>
+      Buffer.from(AgentMaintenanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AgentMaintenanceRequest => AgentMaintenanceRequest.decode(value),
+    responseSerialize: (value: AgentMaintenanceResponse): Buffer =>
+      Buffer.from(AgentMaintenanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AgentMaintenanceResponse => AgentMaintenanceResponse.decode(value),
+  },
 } as const;
 
 export interface OperatorServer extends UntypedServiceImplementation {
@@ -1927,6 +2143,14 @@ export interface OperatorServer extends UntypedServiceImplementation {
   getMetrics: handleUnaryCall<GetMetricsRequest, GetMetricsResponse>;
   /** First event: SNAPSHOT of the whole state; then changes as they happen. */
   subscribe: handleServerStreamingCall<OperatorSubscribeRequest, ClusterEvent>;
+  /**
+   * Maintenance. DRAIN: no more offers, tasks killed gracefully (reason AGENT_DRAINING);
+   * status DRAINING, then DRAINED when nothing runs. DEACTIVATE: no more offers, tasks keep
+   * running. REACTIVATE: offered again. Unknown agents: UNKNOWN_AGENT on agent_id.
+   */
+  drainAgent: handleUnaryCall<AgentMaintenanceRequest, AgentMaintenanceResponse>;
+  deactivateAgent: handleUnaryCall<AgentMaintenanceRequest, AgentMaintenanceResponse>;
+  reactivateAgent: handleUnaryCall<AgentMaintenanceRequest, AgentMaintenanceResponse>;
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
