@@ -1,5 +1,6 @@
 import { CliError } from './cli-error.js';
 import { agentCommand } from './commands/agent.js';
+import { appCommand } from './commands/app.js';
 import { executeCommand } from './commands/execute.js';
 import { localCommand } from './commands/local.js';
 import { masterCommand } from './commands/master.js';
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   local: { run: localCommand, summary: 'Run a master and N agents on this machine (default 2).' },
   execute: { run: executeCommand, summary: 'Run one task and follow it to its end (like mesos-execute).' },
   state: { run: stateCommand, summary: 'Show agents, frameworks and tasks.' },
+  app: { run: appCommand, summary: 'Deploy, list, show, scale, restart and remove services on fw-marathon.' },
 };
 
 const HELP = [
