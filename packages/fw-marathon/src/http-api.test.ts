@@ -158,3 +158,32 @@ describe('REST API', () => {
     expect(text).not.toMatch(/event: (?!deployment_info)/);
   });
 });
+
+describe('/v2/events for a slow client', () => {
+  it('sends an explicit resync event instead of silently dropping what it could not buffer', async () => {
+    const { request } = await import('node:http');
+    const master = new FakeSchedulerTransport();
+    const m = await startMarathon({ master: '127.0.0.1:5050', httpPort: 0, transport: master, clock: new FakeClock(), logger: silentLogger, eventStreamMaxPending: 10 });
+    running.push(m);
+    const [host, port] = m.address.split(':');
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      request({ host, port: Number(port), path: '/v2/events?event_type=big' }, resolve).on('error', reject).end();
+    });
+    res.pause(); // a client that stops reading
+    await until('subscribed', () => m.core.bus.subscribers === 1);
+    const pad = 'x'.repeat(16 * 1024);
+    // Enough to fill the socket buffers and then the 10 pending events many times over.
+    for (let i = 0; i < 2000; i++) m.core.bus.publish('big', { i, pad });
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (text += d.replaceAll(pad, '')));
+    res.resume();
+    m.core.bus.publish('big', { i: 'last', pad });
+    await until('the last event', () => text.includes('"i":"last"'), 10_000);
+    res.destroy();
+    expect(text).toMatch(/event: resync\ndata: \{"eventType":"resync","lastEventId":\d+,"reason":"this client fell behind/);
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((x) => Number(x[1]));
+    expect(ids.length).toBeLessThan(2001); // some were dropped ...
+    expect(ids.every((id, i) => i === 0 || id >= ids[i - 1]!)).toBe(true); // ... never out of order
+  });
+});

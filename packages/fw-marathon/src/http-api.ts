@@ -295,41 +295,45 @@ export function createHttpHandler(ctx: HttpApiContext): (req: IncomingMessage, r
     const maxPending = ctx.sseMaxPending ?? 1000;
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
     res.flushHeaders();
-    let pending: string[] = [];
-    let overflowed = false;
+    let pending: { id: number; text: string }[] = [];
+    // The id of the last event dropped for this client (0 = none): its resync event carries it,
+    // so the client may also reconnect with it as Last-Event-ID and get the rest replayed.
+    let droppedUpTo = 0;
     const frame = (e: MarathonEvent): string => `id: ${e.id}\nevent: ${e.eventType}\ndata: ${JSON.stringify(e.data)}\n\n`;
-    const resync = (reason: string): string =>
-      `id: ${core.bus.lastId}\nevent: resync\ndata: ${JSON.stringify({ eventType: 'resync', lastEventId: core.bus.lastId, reason })}\n\n`;
-    const send = (text: string): void => {
+    const resync = (id: number, reason: string): string =>
+      `id: ${id}\nevent: resync\ndata: ${JSON.stringify({ eventType: 'resync', lastEventId: id, reason })}\n\n`;
+    const send = (id: number, text: string): void => {
       if (res.writableNeedDrain || pending.length > 0) {
-        pending.push(text);
+        pending.push({ id, text });
         if (pending.length > maxPending) {
+          droppedUpTo = id;
           pending = [];
-          overflowed = true;
         }
         return;
       }
       res.write(text);
     };
     res.on('drain', () => {
-      if (overflowed) {
-        overflowed = false;
-        res.write(resync('this client fell behind; events were dropped: re-read the state'));
+      if (droppedUpTo > 0) {
+        res.write(resync(droppedUpTo, 'this client fell behind; events up to lastEventId were dropped: re-read the state'));
+        droppedUpTo = 0;
       }
-      while (pending.length > 0 && !res.writableNeedDrain) res.write(pending.shift()!);
+      while (pending.length > 0 && !res.writableNeedDrain) res.write(pending.shift()!.text);
     });
     const last = req.headers['last-event-id'] ?? q.get('lastEventId') ?? undefined;
     if (last !== undefined && /^\d+$/.test(String(last))) {
       const replay = core.bus.since(Number(last));
-      if (replay.gap) send(resync(`events after ${String(last)} are no longer buffered: re-read the state`));
-      for (const e of replay.events) if (wanted(e)) send(frame(e));
+      if (replay.gap) res.write(resync((replay.events[0]?.id ?? core.bus.lastId + 1) - 1, `events after ${String(last)} are no longer buffered: re-read the state`));
+      for (const e of replay.events) if (wanted(e)) send(e.id, frame(e));
     } else {
       res.write(': connected\n\n');
     }
     const unsubscribe = core.bus.subscribe((e) => {
-      if (wanted(e)) send(frame(e));
+      if (wanted(e)) send(e.id, frame(e));
     });
-    const keepAlive = setInterval(() => send(': keep-alive\n\n'), 15_000);
+    const keepAlive = setInterval(() => {
+      if (!res.writableNeedDrain && pending.length === 0) res.write(': keep-alive\n\n');
+    }, 15_000);
     const stop = (): void => {
       unsubscribe();
       clearInterval(keepAlive);

@@ -28,6 +28,8 @@ export interface MarathonOptions {
   deploymentTimeoutSeconds?: number;
   /** Roll back a deployment that passes its deadline. Defaults to false. */
   rollbackOnDeadline?: boolean;
+  /** Events a slow `/v2/events` client may have pending before it gets a `resync` event instead. Defaults to 1000. */
+  eventStreamMaxPending?: number;
   /** Tuning of the scheduler core (see `CORE_DEFAULTS`). Defaults to none. */
   core?: Partial<Omit<MarathonCoreOptions, 'clock' | 'logger'>>;
   /** Time source. Defaults to the system clock. */
@@ -84,7 +86,7 @@ export async function startMarathon(options: MarathonOptions): Promise<RunningMa
     ...(options.rollbackOnDeadline !== undefined ? { rollbackOnDeadline: options.rollbackOnDeadline } : {}),
   });
   let address = '';
-  const server: Server = createServer(createHttpHandler({ core, master: options.master, address: () => address }));
+  const server: Server = createServer(createHttpHandler({ core, master: options.master, address: () => address, ...(options.eventStreamMaxPending !== undefined ? { sseMaxPending: options.eventStreamMaxPending } : {}) }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(httpPort, host, () => resolve());
