@@ -2,9 +2,11 @@ import { MesoErrorCode } from '@meso/proto';
 
 /**
  * Stable codes of the master's errors: every protocol code of `@meso/proto`'s
- * `MesoErrorCode` plus `INVALID_OPTIONS` for a master started with bad options.
+ * `MesoErrorCode`, plus `INVALID_OPTIONS` for a master started with bad options and
+ * `REGISTRY_CORRUPT` for a registry file that cannot be read back (the master refuses to
+ * start; `field` is the file's path).
  */
-export type MasterErrorCode = MesoErrorCode | 'INVALID_OPTIONS';
+export type MasterErrorCode = MesoErrorCode | 'INVALID_OPTIONS' | 'REGISTRY_CORRUPT';
 
 /**
  * The one error type the master throws. `code` is stable; `field` names what is at
@@ -36,7 +38,10 @@ export function isMasterError(e: unknown): e is MasterError {
 
 /** The protocol code for an error, INTERNAL for anything unexpected. */
 export function protocolCodeOf(e: unknown): MesoErrorCode {
-  if (isMasterError(e) && e.code !== 'INVALID_OPTIONS') return e.code;
-  if (isMasterError(e)) return MesoErrorCode.INVALID_ARGUMENT;
+  if (isMasterError(e)) {
+    if (e.code === 'INVALID_OPTIONS') return MesoErrorCode.INVALID_ARGUMENT;
+    if (e.code === 'REGISTRY_CORRUPT') return MesoErrorCode.INTERNAL;
+    return e.code;
+  }
   return MesoErrorCode.INTERNAL;
 }

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AgentLinkService, OperatorService, SchedulerService } from '@meso/proto';
-import { FileStateStore } from '@meso/state';
+import { FileStateStore, StateError } from '@meso/state';
 import { MasterError } from './errors.js';
 import { Master } from './master.js';
 import { resolveMasterOptions, type MasterOptions } from './options.js';
 import { agentLinkService } from './transport/agent-link-service.js';
 import { httpHandler } from './transport/http-endpoints.js';
 import { operatorService } from './transport/operator-service.js';
+import { faultRulesFromEnv } from './transport/fault-injection.js';
 import { createPortMux } from './transport/port-mux.js';
 import { schedulerService } from './transport/scheduler-service.js';
 
@@ -43,14 +44,20 @@ function listen(server: import('node:net').Server, port: number, host: string): 
  * (/state, /health, /metrics) on one port.
  */
 export async function startMaster(options: MasterOptions): Promise<MasterHandle> {
-  const resolved = resolveMasterOptions(options);
+  const fromEnv = options.faultInjection === undefined ? faultRulesFromEnv() : undefined;
+  const resolved = resolveMasterOptions(fromEnv ? { ...options, faultInjection: fromEnv } : options);
   const logger = resolved.logger;
+  if (resolved.faultInjection.length > 0) logger.warn('FAULT INJECTION is on (test only): messages will be dropped or delayed', { rules: resolved.faultInjection });
   const store = await FileStateStore.open(join(resolved.workDir, 'registry'));
   let master: Master;
   try {
     master = await Master.create(resolved, store);
   } catch (e) {
     await store.close();
+    if (e instanceof StateError && e.code === 'STATE_CORRUPT') {
+      // Never start on a partial registry: frameworks or agents would be silently forgotten.
+      throw new MasterError('REGISTRY_CORRUPT', `the registry cannot be read back, refusing to start: ${e.message}`, e.path, { cause: e });
+    }
     throw e;
   }
 

@@ -6,12 +6,14 @@ import { registerAgent } from '../agents/agent-registration.js';
 import { isMasterError, protocolCodeOf } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { Master } from '../master.js';
+import { kindOf, later } from './fault-injection.js';
 
-function linkOf(call: ServerDuplexStream<AgentMessage, MasterMessage>): AgentLink {
+function linkOf(master: Master, call: ServerDuplexStream<AgentMessage, MasterMessage>): AgentLink {
+  const write = (message: MasterMessage): void => {
+    if (!call.writableEnded && !call.cancelled) call.write(message);
+  };
   return {
-    send: (message) => {
-      if (!call.writableEnded && !call.cancelled) call.write(message);
-    },
+    send: (message) => master.faults.route('to_agent', kindOf(message.message?.$case ?? ''), () => write(message), later(master)),
     close: () => {
       if (!call.writableEnded) call.end();
     },
@@ -25,14 +27,14 @@ function linkOf(call: ServerDuplexStream<AgentMessage, MasterMessage>): AgentLin
 export function agentLinkService(master: Master): AgentLinkServer {
   return {
     connect: (call) => {
-      const link = linkOf(call);
+      const link = linkOf(master, call);
       let agentId: string | undefined;
       const refuse = (code: string, message: string, field: string): void => {
         master.metrics.countError(code);
         link.send({ message: { $case: 'refused', value: { code, message, field } } });
         link.close();
       };
-      call.on('data', (message: AgentMessage) => {
+      const received = (message: AgentMessage): void => {
         try {
           if (agentId !== undefined) {
             handleAgentMessage(master, agentId, link, message);
@@ -54,7 +56,8 @@ export function agentLinkService(master: Master): AgentLinkServer {
             master.logger.error('agent message failed unexpectedly', { agentId, error: e, stack: (e as Error)?.stack });
           }
         }
-      });
+      };
+      call.on('data', (message: AgentMessage) => master.faults.route('from_agent', kindOf(message.message?.$case ?? ''), () => received(message), later(master)));
       const closed = (): void => {
         const id = agentId;
         if (id !== undefined) master.safely('closing an agent link', () => agentLinkClosed(master, id, link));

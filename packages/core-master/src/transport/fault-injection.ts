@@ -1,4 +1,5 @@
 import { MasterError } from '../errors.js';
+import type { Master } from '../master.js';
 
 /**
  * Test-only fault injection between the master and its clients, applied in the transport
@@ -124,6 +125,20 @@ export class FaultInjector {
     return this.rules.length > 0;
   }
 
+  /**
+   * Delivers a message through the rules: now, later (`schedule`), or never. Without rules
+   * it is a plain call of `deliver`.
+   */
+  route(direction: FaultDirection, kind: string, deliver: () => void, schedule: (fn: () => void, ms: number) => void): void {
+    if (this.rules.length === 0) {
+      deliver();
+      return;
+    }
+    const d = this.decide(direction, kind);
+    if (d.action === 'pass') deliver();
+    else if (d.action === 'delay') schedule(deliver, d.ms);
+  }
+
   decide(direction: FaultDirection, kind: string): FaultDecision {
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i] as FaultRule;
@@ -137,4 +152,13 @@ export class FaultInjector {
     }
     return PASS;
   }
+}
+
+/** Runs a delayed (fault-injected) delivery on the master's clock, unless the master closed. */
+export function later(master: Master): (fn: () => void, ms: number) => void {
+  return (fn, ms) => {
+    master.options.clock.setTimeout(() => {
+      if (!master.isClosed) master.safely('a delayed message', fn);
+    }, ms);
+  };
 }

@@ -7,6 +7,7 @@ import { acknowledge, frameworkMessage, kill, reconcile, shutdownExecutor } from
 import type { FrameworkLink } from '../links.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord } from '../model/model.js';
+import { kindOf, later } from './fault-injection.js';
 import { toGrpcError } from './grpc-errors.js';
 
 type Unary<R> = (call: ServerUnaryCall<R, CallResponse>, callback: sendUnaryData<CallResponse>) => void;
@@ -17,19 +18,28 @@ function unary<R extends { context?: CallContext | undefined }>(
   handler: (fw: FrameworkRecord, req: R) => void | Promise<void>,
 ): Unary<R> {
   return (call, callback) => {
-    runSchedulerCall(master, type, call.request, handler).then(
-      () => callback(null, {}),
-      (e: unknown) => callback(toGrpcError(master, e, type)),
-    );
+    const run = (): void => {
+      runSchedulerCall(master, type, call.request, handler).then(
+        () => callback(null, {}),
+        (e: unknown) => callback(toGrpcError(master, e, type)),
+      );
+    };
+    if (!master.faults.enabled) return run();
+    // A dropped call is answered OK and never carried out (as a lost 202 would be in Mesos).
+    const fault = master.faults.decide('from_framework', type.toLowerCase());
+    if (fault.action === 'drop') callback(null, {});
+    else if (fault.action === 'delay') later(master)(run, fault.ms);
+    else run();
   };
 }
 
-function streamLink(call: ServerWritableStream<SubscribeRequest, Event>, streamId: string): FrameworkLink {
+function streamLink(master: Master, call: ServerWritableStream<SubscribeRequest, Event>, streamId: string): FrameworkLink {
+  const write = (event: Event): void => {
+    if (!call.writableEnded && !call.cancelled) call.write(event);
+  };
   return {
     streamId,
-    send: (event) => {
-      if (!call.writableEnded && !call.cancelled) call.write(event);
-    },
+    send: (event) => master.faults.route('to_framework', kindOf(event.event?.$case ?? ''), () => write(event), later(master)),
     close: (error) => {
       if (call.writableEnded) return;
       if (error && !call.cancelled) call.write({ event: { $case: 'error', value: error } });
@@ -50,7 +60,7 @@ function subscribeHandler(master: Master): (call: ServerWritableStream<Subscribe
     call.on('cancelled', onEnd);
     call.on('close', onEnd);
     call.on('error', () => onEnd());
-    subscribe(master, call.request, (streamId) => streamLink(call, streamId)).then(
+    subscribe(master, call.request, (streamId) => streamLink(master, call, streamId)).then(
       ({ frameworkId, streamId }) => {
         ended = () => master.safely('ending a subscription', () => frameworkStreamEnded(master, frameworkId, streamId));
         if (streamEnded) ended();
