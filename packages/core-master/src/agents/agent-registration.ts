@@ -152,6 +152,9 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
       }),
     );
   }
+  // Tasks of an agent given up on (even by an earlier master) were reported LOST/UNREACHABLE
+  // to their frameworks: seen again, they are news even when this master never knew them.
+  const wasUnreachable = master.model.agents.get(agentId)?.status === 'UNREACHABLE';
   const before = new Map(
     tasks.map((t) => {
       const key = taskKey(t.frameworkId, t.taskId);
@@ -186,7 +189,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   }
   for (const t of tasks) {
     const was = before.get(taskKey(t.frameworkId, t.taskId));
-    if (was === undefined || was === t.state || isTerminalState(t.state)) continue;
+    if ((was === undefined && !wasUnreachable) || was === t.state || isTerminalState(t.state)) continue;
     const status = masterStatus({
       frameworkId: t.frameworkId,
       taskId: t.taskId,
