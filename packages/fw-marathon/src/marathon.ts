@@ -5,7 +5,7 @@ import { MarathonError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { MarathonState, type StateCommand } from './marathon-state.js';
 import type { AppRecord, Deployment, TaskPhase, TaskRecord } from './model.js';
-import { factsOf, newTaskId, placeInstances, type LaunchRequest } from './placement.js';
+import { factsOf, fixedPorts, newTaskId, placeInstances, type LaunchRequest } from './placement.js';
 import { launchDelayMs, lockedApps, planApp, planSteps, type AppChange, type AppPlan } from './planner.js';
 import { isTerminalState, type Clock, type Logger, type Offer, type Scheduler, type SchedulerEvent, type TaskStatus } from './sdk.js';
 
@@ -290,7 +290,7 @@ export class MarathonCore {
     const records: TaskRecord[] = result.launches.flatMap((l) =>
       l.tasks.map((p) => ({
         taskId: p.spec.taskId, appId: p.appId, version: p.version, agentId: l.offer.agentId, host: p.facts.host, attributes: p.facts.attributes,
-        ports: [], state: 'TASK_STAGING' as const, stagedAt: now,
+        ports: fixedPorts(this.state.apps.get(p.appId)!.app) ?? [], state: 'TASK_STAGING' as const, stagedAt: now,
       })),
     );
     // Persist first: a crash after this line leaves records the next start reconciles.

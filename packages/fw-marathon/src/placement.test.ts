@@ -46,3 +46,22 @@ describe('placeInstances', () => {
     expect(r.blocked.get('/web')).toMatch(/role \* not in acceptedResourceRoles/);
   });
 });
+
+describe('requirePorts', () => {
+  it('takes exactly the fixed host ports, so a second instance does not fit on the same agent', () => {
+    const app = normalizeApp({ id: '/lb', cmd: 'x', cpus: 0.1, mem: 10, instances: 2, requirePorts: true, portDefinitions: [{ port: 31005 }, { port: 31007 }] });
+    const r = placeInstances([offer('o1', 'h1')], [{ app, version: 'v', count: 2, placed: [] }], ids);
+    expect(r.launches[0]!.tasks).toHaveLength(1);
+    const spec = r.launches[0]!.tasks[0]!.spec;
+    expect(spec.ports).toBe(0);
+    expect(spec.command?.env).toMatchObject({ PORT0: '31005', PORT1: '31007', PORTS: '31005,31007' });
+    expect(r.blocked.get('/lb')).toMatch(/h1: not enough resources: .*ports/);
+  });
+
+  it('does not fit an offer without those ports', () => {
+    const app = normalizeApp({ id: '/lb', cmd: 'x', cpus: 0.1, mem: 10, requirePorts: true, portDefinitions: [{ port: 8080 }] });
+    const r = placeInstances([offer('o1', 'h1')], [{ app, version: 'v', count: 1, placed: [] }], ids);
+    expect(r.launches).toEqual([]);
+    expect(r.blocked.get('/lb')).toMatch(/ports/);
+  });
+});

@@ -1,4 +1,4 @@
-import { OfferBuilder, SchedulerError, type HealthCheckSpec, type Offer, type TaskSpec, attributeText } from './sdk.js';
+import { OfferBuilder, SchedulerError, attributeText, parseResources, type HealthCheckSpec, type Offer, type TaskSpec } from './sdk.js';
 import type { AppDefinition } from './app-definition.js';
 import { checkConstraints, type AgentFacts } from './constraints.js';
 
@@ -53,17 +53,31 @@ export function healthCheckSpec(app: AppDefinition): HealthCheckSpec | undefined
   return { type: 'http', ...port, path: hc.path ?? '/', ...common };
 }
 
+/** The host ports an app must get exactly (`requirePorts`), else undefined (any ports). */
+export function fixedPorts(app: AppDefinition): number[] | undefined {
+  return app.requirePorts && app.portDefinitions.length > 0 ? app.portDefinitions.map((p) => p.port) : undefined;
+}
+
 /** The SDK task of one instance of an app. */
 export function taskSpecFor(app: AppDefinition, version: string, taskId: string, host: string): TaskSpec {
-  const env = { ...app.env, MARATHON_APP_ID: app.id, MARATHON_APP_VERSION: version, MESOS_TASK_ID: taskId, HOST: host };
-  const resources: Record<string, number> = { cpus: app.cpus, mem: app.mem };
-  if (app.disk > 0) resources['disk'] = app.disk;
-  if (app.gpus > 0) resources['gpus'] = app.gpus;
+  const env: Record<string, string> = { ...app.env, MARATHON_APP_ID: app.id, MARATHON_APP_VERSION: version, MESOS_TASK_ID: taskId, HOST: host };
+  const scalars: Record<string, number> = { cpus: app.cpus, mem: app.mem };
+  if (app.disk > 0) scalars['disk'] = app.disk;
+  if (app.gpus > 0) scalars['gpus'] = app.gpus;
+  const fixed = fixedPorts(app);
+  // requirePorts: ask for exactly these host ports (unreserved), and say them as PORT0..n ourselves.
+  const resources = fixed
+    ? parseResources([...Object.entries(scalars).map(([k, v]) => `${k}:${v}`), `ports:[${fixed.map((p) => `${p}-${p}`).join(',')}]`].join(';'))
+    : scalars;
+  if (fixed) {
+    fixed.forEach((p, i) => (env[`PORT${i}`] = String(p)));
+    env['PORTS'] = fixed.join(',');
+  }
   const spec: TaskSpec = {
     taskId,
     name: app.id.slice(1).split('/').reverse().join('.'),
     resources,
-    ports: app.portDefinitions.length,
+    ports: fixed ? 0 : app.portDefinitions.length,
     command: app.cmd !== undefined ? { shell: app.cmd, env } : { argv: app.args ?? ['true'], env },
     labels: { ...app.labels, MARATHON_APP_ID: app.id, MARATHON_APP_VERSION: version },
   };

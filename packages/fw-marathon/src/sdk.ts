@@ -4,6 +4,7 @@ export {
   SchedulerError,
   Scheduler,
   attributeText,
+  parseResources,
   isTerminalState,
   FakeClock,
   systemClock,
