@@ -4,6 +4,7 @@ import { startAgent, type AgentOptions } from '@meso/agent';
 import { dataDir, formatHelp, parseEndpoint, parseFlags, parseInteger, type FlagSpecs } from '../flags.js';
 import { stopOnSignals } from '../shutdown.js';
 import { usageError } from '../cli-error.js';
+import { isMaintenanceAction, MAINTENANCE_ACTIONS, maintenanceCommand } from './maintenance.js';
 
 export const AGENT_FLAGS: FlagSpecs = {
   master: { kind: 'string', value: 'HOST:PORT', help: 'The master to register with.', default: '127.0.0.1:5050' },
@@ -37,10 +38,19 @@ export function agentOptionsFromFlags(values: Record<string, string | boolean | 
   return options;
 }
 
+const AGENT_SUMMARY = [
+  "Runs a Meso agent: offers this machine's resources and runs tasks.",
+  '',
+  'Maintenance of a running agent (asks the master):',
+  ...Object.entries(MAINTENANCE_ACTIONS).map(([name, what]) => `  meso agent ${name.padEnd(10)} AGENT_ID  ${what}`),
+].join('\n');
+
 export async function agentCommand(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (isMaintenanceAction(first)) return maintenanceCommand(first, rest);
   const { values } = parseFlags(argv, AGENT_FLAGS);
   if (values['help']) {
-    console.log(formatHelp('meso agent --master HOST:PORT [flags]', 'Runs a Meso agent: offers this machine\'s resources and runs tasks.', AGENT_FLAGS));
+    console.log(formatHelp('meso agent --master HOST:PORT [flags]', AGENT_SUMMARY, AGENT_FLAGS));
     return 0;
   }
   const logger = createLogger('agent');
