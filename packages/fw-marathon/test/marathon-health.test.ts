@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, waitFor } from '@meso/testing';
@@ -11,7 +12,40 @@ afterEach(async () => {
 // A tiny HTTP service on its first host port; its health is checked by the agent's executor.
 const SERVE = `exec ${process.execPath} -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT0)"`;
 
+// The same service, unhealthy (500) once a file named after its task id exists in $SICK_DIR.
+const SERVE_SICKLY = `exec ${process.execPath} -e "const fs = require('fs'); require('http').createServer((q, s) => { s.statusCode = fs.existsSync(process.env.SICK_DIR + '/' + process.env.MESOS_TASK_ID) ? 500 : 200; s.end(); }).listen(process.env.PORT0)"`;
+
 describe('health checks and rolling restarts', () => {
+  it('an instance that turns unhealthy is replaced first, then killed', async () => {
+    const { master } = await startCluster(cleanup, 2);
+    const marathon = await startMarathonProcess(cleanup, master.address, join(await cleanup.tempDir('marathon-'), 'work'));
+    const api = client(() => marathon.url);
+    const sickDir = await cleanup.tempDir('sick-');
+    await api.call('POST', '/v2/apps', {
+      id: '/hc/sickly',
+      cmd: SERVE_SICKLY,
+      env: { SICK_DIR: sickDir },
+      cpus: 0.1,
+      mem: 64,
+      instances: 2,
+      healthChecks: [{ protocol: 'HTTP', path: '/', delaySeconds: 0, gracePeriodSeconds: 5, intervalSeconds: 1, timeoutSeconds: 2, maxConsecutiveFailures: 2 }],
+    });
+    await waitFor('2 healthy', async () => (await api.app('/hc/sickly')).tasksHealthy === 2, 60_000);
+    const [sick] = await api.tasks('/hc/sickly');
+    await writeFile(join(sickDir, sick.id), '');
+    let healthyOthersAtKill = -1;
+    await waitFor('the sick task replaced and gone', async () => {
+      const tasks = await api.tasks('/hc/sickly');
+      const mine = tasks.find((t) => t.id === sick.id);
+      const healthyOthers = tasks.filter((t) => t.id !== sick.id && t.healthCheckResults?.[0]?.alive === true && t.state === 'TASK_RUNNING').length;
+      if (healthyOthersAtKill < 0 && (!mine || mine.state === 'TASK_KILLING')) healthyOthersAtKill = healthyOthers;
+      return !mine && healthyOthers === 2;
+    }, 60_000);
+    // It was killed only once a replacement was healthy beside the other instance.
+    expect(healthyOthersAtKill).toBe(2);
+    expect((await api.app('/hc/sickly')).tasksHealthy).toBe(2);
+  });
+
   it('a rolling restart with an HTTP health check never drops below the minimumHealthCapacity floor and finishes', async () => {
     const { master } = await startCluster(cleanup, 2);
     const marathon = await startMarathonProcess(cleanup, master.address, join(await cleanup.tempDir('marathon-'), 'work'));
