@@ -205,6 +205,25 @@ describe('Executor over a fake transport', () => {
     expect(h.transport.closed).toBe(true);
   });
 
+  it('close() while the agent is away holds the terminal update until a restarted agent acknowledges it', async () => {
+    const h = await connect({}, { reconnectBackoffMs: 100, maxReconnectBackoffMs: 100, recoveryTimeoutMs: 60_000, closeTimeoutMs: 1_000 });
+    h.transport.emit({ $case: 'launch', value: { task: wireTask('t1') } });
+    h.transport.end(new ExecutorError('DISCONNECTED', 'agent killed'));
+    await h.executor.update('t1', 'TASK_FAILED', { message: 'Command exited with status 3' });
+    let ended = false;
+    const closing = h.executor.close().then(() => (ended = true));
+    h.clock.advance(30_000); // far past closeTimeoutMs, within the recovery timeout
+    await flush();
+    expect(ended).toBe(false);
+    h.clock.advance(100);
+    const resubscription = h.transport.current.request;
+    expect(resubscription.unacknowledgedUpdates.map((u) => u.status?.state)).toEqual([WireTaskState.TASK_FAILED]);
+    h.transport.subscribed();
+    h.transport.ack('t1', resubscription.unacknowledgedUpdates[0]?.status?.uuid ?? '');
+    await closing;
+    expect((await h.executor.done()).reason).toBe('closed');
+  });
+
   it('shuts down at once when the agent goes away and the framework does not checkpoint', async () => {
     const h = await connect({ kill: (taskId, ctx) => void ctx.update(taskId, 'TASK_KILLED') }, { checkpoint: false });
     h.transport.emit({ $case: 'launch', value: { task: wireTask('t1') } });

@@ -179,6 +179,16 @@ export class Executor implements ExecutorContext {
     if (this.phase === 'subscribed') {
       await this.waitFor(() => this.unacknowledged.size === 0, this.options.closeTimeoutMs);
     }
+    if (this.phase === 'disconnected' && this.options.checkpoint && this.unacknowledged.size > 0) {
+      // The agent is restarting: its successor must still learn how the tasks ended (their
+      // terminal updates are only here). Wait for it to re-subscribe and acknowledge, up to
+      // the recovery timeout (after which the executor ends on its own).
+      this.options.logger.info('waiting for the agent to come back to acknowledge the last updates', { unacknowledged: this.unacknowledged.size });
+      await this.waitFor(() => this.unacknowledged.size === 0 || this.phase === 'ending', this.options.recoveryTimeoutMs);
+      if (this.phase === 'subscribed' && this.unacknowledged.size > 0) {
+        await this.waitFor(() => this.unacknowledged.size === 0, this.options.closeTimeoutMs);
+      }
+    }
     this.finish({ reason: 'closed' });
     await this.donePromise;
   }

@@ -56,7 +56,7 @@ export class GrpcExecutorTransport implements ExecutorTransport {
       'grpc.keepalive_permit_without_calls': 1,
       // Reconnection is the SDK's job, with its own backoff.
       'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 2_000,
+      'grpc.max_reconnect_backoff_ms': 1_000,
     });
   }
 

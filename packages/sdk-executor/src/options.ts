@@ -33,7 +33,7 @@ export interface ExecutorOptions {
   heartbeatTimeoutMs?: number;
   /** First delay between reconnection attempts; doubles up to `maxReconnectBackoffMs`. Defaults to 250. */
   reconnectBackoffMs?: number;
-  /** Defaults to 5000. */
+  /** Defaults to 1000 (an agent recovering executors waits only seconds for them to re-subscribe). */
   maxReconnectBackoffMs?: number;
   /** How long `close()` waits for outstanding updates to be acknowledged. Defaults to 5000. */
   closeTimeoutMs?: number;
@@ -54,7 +54,7 @@ export const EXECUTOR_DEFAULTS = {
   connectTimeoutMs: 20_000,
   heartbeatTimeoutMs: 75_000,
   reconnectBackoffMs: 250,
-  maxReconnectBackoffMs: 5_000,
+  maxReconnectBackoffMs: 1_000,
   closeTimeoutMs: 5_000,
   checkpoint: false,
 } as const;
