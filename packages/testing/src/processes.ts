@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killStrays } from './faults.js';
 
 /** The built `meso` binary of this workspace (tests run after `npm run build`). */
 export const MESO_BIN = fileURLToPath(new URL('../../cli/dist/bin/meso.js', import.meta.url));
@@ -53,9 +54,31 @@ export class Proc {
     }, timeoutMs);
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** kill -9: the process dies at once, without cleaning up (its detached children live on). */
+  async kill9(): Promise<void> {
+    if (this.exitCode !== undefined) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGSTOP: the process freezes (a partition, as far as its peers can tell). */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: a paused process goes on. */
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. A paused process is resumed first. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.exitCode !== undefined) return;
+    this.child.kill('SIGCONT');
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exited;
@@ -99,6 +122,9 @@ export class Cleanup {
     for (const close of this.closers.splice(0).reverse()) await close().catch(() => undefined);
     // In reverse start order: agents (which stop their executors and tasks) before masters.
     for (const proc of this.procs.splice(0).reverse()) await proc.stop();
+    // Executors and tasks orphaned by a kill -9 of their agent carry their sandbox (under
+    // one of our temp dirs) in their environment: nothing outlives the test.
+    await killStrays(this.dirs);
     await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   }
 }
