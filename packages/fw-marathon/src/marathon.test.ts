@@ -184,6 +184,30 @@ describe('scheduler loop', () => {
     expect(m2.core.state.tasks.size).toBe(2);
   });
 
+  it('a deployment waits for the readiness check of new tasks', async () => {
+    const probes: string[] = [];
+    let status = 503;
+    const h = await start({ core: { readinessProbe: async (url) => (probes.push(url), status) } });
+    await h.api('POST', '/v2/apps', {
+      id: '/web', cmd: 'serve', cpus: 0.1, mem: 16,
+      portDefinitions: [{ port: 0, name: 'http' }],
+      readinessChecks: [{ name: 'ready', protocol: 'HTTP', path: '/ready', portName: 'http', intervalSeconds: 1, timeoutSeconds: 1, httpStatusCodesForReady: [200] }],
+    });
+    h.master.offer({ id: 'o1', agentEndpoint: '10.0.0.7:5051' });
+    const [t1] = taskIdsOf(await h.master.waitForCall('accept'));
+    await runAll(h, [t1!]);
+    await until('probed', () => probes.length > 0);
+    expect(probes[0]).toBe('http://10.0.0.7:31000/ready');
+    await until('why blocked', () => h.m.core.blockedReason('/web'));
+    expect(h.m.core.blockedReason('/web')).toMatch(/readiness check/);
+    const d = (await h.api('GET', '/v2/deployments')).body[0];
+    expect(d.currentActions[0].readinessCheckResults).toEqual([{ name: 'ready', taskId: t1, ready: false, lastResponse: null }]);
+    status = 200;
+    h.clock.advance(1_000);
+    await until('deployment done', () => h.m.core.state.deployments.size === 0);
+    expect(probes.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('fails a deployment past its deadline, says why, and rolls back', async () => {
     const h = await start({ deploymentTimeoutSeconds: 5, rollbackOnDeadline: true });
     await h.api('POST', '/v2/apps', { id: '/web', cmd: 'v1', cpus: 0.1, mem: 16 });

@@ -29,6 +29,11 @@ export interface MarathonCoreOptions {
   maxVersions?: number;
   /** How long before a kill that got no terminal update is sent again. Defaults to 30_000 ms. */
   killRetryMs?: number;
+  /**
+   * Runs one readiness check: GETs `url` and resolves with the HTTP status (0 when it failed).
+   * Defaults to `fetch` with the check's timeout.
+   */
+  readinessProbe?: (url: string, timeoutMs: number) => Promise<number>;
 }
 
 /** Defaults of MarathonCoreOptions. */
@@ -66,7 +71,11 @@ const PHASES = new Set<string>(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING',
  */
 export class MarathonCore {
   readonly bus: EventBus;
-  private readonly opts: Required<Omit<MarathonCoreOptions, 'clock' | 'logger'>>;
+  private readonly opts: Required<Omit<MarathonCoreOptions, 'clock' | 'logger' | 'readinessProbe'>>;
+  private readonly probe: (url: string, timeoutMs: number) => Promise<number>;
+  /** Tasks that passed their app's readiness check, and when each other one was last probed. */
+  private readonly readyTasks = new Set<string>();
+  private readonly probedAt = new Map<string, number>();
   private scheduler: Scheduler | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private ready = false;
@@ -96,6 +105,7 @@ export class MarathonCore {
       maxVersions: options.maxVersions ?? CORE_DEFAULTS.maxVersions,
       killRetryMs: options.killRetryMs ?? CORE_DEFAULTS.killRetryMs,
     };
+    this.probe = options.readinessProbe ?? defaultProbe;
     this.bus = new EventBus(10_000, () => this.clock.now());
     this.scheduleTick();
   }
@@ -220,6 +230,8 @@ export class MarathonCore {
     });
     if (ended) {
       this.killSentAt.delete(t.taskId);
+      this.readyTasks.delete(t.taskId);
+      this.probedAt.delete(t.taskId);
       const commands: StateCommand[] = [{ type: 'deleteTask', taskId: t.taskId }];
       const rec = this.state.apps.get(t.appId);
       // A task that ended by itself is a failure for backoff, but exit 0 (FINISHED) is not.
@@ -290,6 +302,7 @@ export class MarathonCore {
     const records: TaskRecord[] = result.launches.flatMap((l) =>
       l.tasks.map((p) => ({
         taskId: p.spec.taskId, appId: p.appId, version: p.version, agentId: l.offer.agentId, host: p.facts.host, attributes: p.facts.attributes,
+        ...(l.offer.agentEndpoint ? { agentIp: l.offer.agentEndpoint.replace(/:\d+$/, '') } : {}),
         ports: fixedPorts(this.state.apps.get(p.appId)!.app) ?? [], state: 'TASK_STAGING' as const, stagedAt: now,
       })),
     );
@@ -366,7 +379,56 @@ export class MarathonCore {
 
   /** The plan of one app now. */
   planOf(rec: AppRecord, now = this.clock.now()): AppPlan {
-    return planApp({ app: rec.app, version: rec.lastConfigChangeAt, tasks: this.state.tasksOf(rec.app.id), now, delayUntil: rec.backoff.delayUntil, ...(rec.stopping ? { stopping: true } : {}) });
+    const notReady = this.notReady(rec);
+    return planApp({
+      app: rec.app, version: rec.lastConfigChangeAt, tasks: this.state.tasksOf(rec.app.id), now, delayUntil: rec.backoff.delayUntil,
+      ...(rec.stopping ? { stopping: true } : {}),
+      ...(notReady.size > 0 ? { notReady } : {}),
+    });
+  }
+
+  /** Running tasks of the current config that have not passed the app's readiness check yet. */
+  private notReady(rec: AppRecord): Set<string> {
+    if (rec.app.readinessChecks.length === 0) return new Set();
+    return new Set(
+      this.state.tasksOf(rec.app.id)
+        .filter((t) => t.version === rec.lastConfigChangeAt && t.state === 'TASK_RUNNING' && t.killRequestedAt === undefined && !this.readyTasks.has(t.taskId))
+        .map((t) => t.taskId),
+    );
+  }
+
+  /** Whether a task passed its app's readiness check (undefined: the app has none). */
+  readiness(task: TaskRecord): boolean | undefined {
+    const rec = this.state.apps.get(task.appId);
+    if (!rec || rec.app.readinessChecks.length === 0) return undefined;
+    return this.readyTasks.has(task.taskId);
+  }
+
+  /**
+   * Probes the readiness check of tasks not ready yet, at most once per `intervalSeconds` each.
+   * Probes run in the background; a pass marks the task ready and runs the planner again.
+   */
+  private probeReadiness(rec: AppRecord, now: number): void {
+    const check = rec.app.readinessChecks[0];
+    if (!check) return;
+    const portIndex = rec.app.portDefinitions.findIndex((p) => p.name === check.portName);
+    for (const id of this.notReady(rec)) {
+      const last = this.probedAt.get(id);
+      if (last !== undefined && (last < 0 || now - last < check.intervalSeconds * 1000)) continue;
+      const task = this.state.tasks.get(id)!;
+      const port = task.ports[portIndex];
+      if (port === undefined) continue;
+      const url = `${check.protocol.toLowerCase()}://${task.agentIp ?? task.host}:${port}${check.path}`;
+      this.probedAt.set(id, -1); // in flight
+      void this.probe(url, check.timeoutSeconds * 1000).then((status) => {
+        this.probedAt.set(id, this.clock.now());
+        if (check.httpStatusCodesForReady.includes(status) && this.state.tasks.has(id)) {
+          this.readyTasks.add(id);
+          this.bus.publish('readiness_check_result', { appId: rec.app.id, taskId: id, name: check.name, ready: true });
+          this.kick();
+        }
+      });
+    }
   }
 
   /** One round of the planner: deployments, kills, the launch queue, suppress/revive. @internal */
@@ -380,6 +442,7 @@ export class MarathonCore {
     for (const rec of this.state.apps.values()) {
       const id = rec.app.id;
       if (later.has(id) && !current.has(id)) continue;
+      this.probeReadiness(rec, now);
       const plan = this.planOf(rec, now);
       for (const k of plan.kill) {
         const task = this.state.tasks.get(k.taskId);
@@ -661,5 +724,15 @@ export class MarathonCore {
   /** Marathon's deployment plan JSON. */
   planJson(d: Deployment): Record<string, unknown> {
     return { id: d.id, version: d.version, steps: d.steps, original: {}, target: {} };
+  }
+}
+
+async function defaultProbe(url: string, timeoutMs: number): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.status;
+  } catch {
+    return 0;
   }
 }

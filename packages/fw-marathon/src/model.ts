@@ -11,6 +11,8 @@ export interface TaskRecord {
   version: string;
   agentId: string;
   host: string;
+  /** The agent's address (from its endpoint), for readiness checks. */
+  agentIp?: string;
   /** The agent's attributes as text, for constraints. */
   attributes: Record<string, string>;
   ports: number[];

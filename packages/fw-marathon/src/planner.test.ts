@@ -102,6 +102,15 @@ describe('planApp', () => {
     expect(planApp({ app: a, version: V1, tasks: replaced, now: 0 }).kill).toEqual([{ taskId: tasks[2]!.taskId, reason: 'unhealthy' }]);
   });
 
+  it('tasks not past their readiness check hold the upgrade and the deployment', () => {
+    const a = app({ instances: 1, upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 } });
+    const old = task();
+    const fresh = task({ version: V2 });
+    const waiting = planApp({ app: a, version: V2, tasks: [old, fresh], now: 0, notReady: new Set([fresh.taskId]) });
+    expect(waiting).toMatchObject({ kill: [], done: false, waiting: 'waiting for 1 task(s) to pass the readiness check' });
+    expect(planApp({ app: a, version: V2, tasks: [old, fresh], now: 0 }).kill.map((k) => k.taskId)).toEqual([old.taskId]);
+  });
+
   it('stop kills everything and is done when all ended', () => {
     const tasks = [task(), task()];
     expect(planApp({ app: app(), version: V1, tasks, now: 0, stopping: true }).kill).toHaveLength(2);

@@ -11,6 +11,11 @@ export interface AppPlanInput {
   delayUntil?: number;
   /** The app is being removed: every task goes. */
   stopping?: boolean;
+  /**
+   * Tasks of the app's readiness check not ready yet: they count as not healthy (a rolling
+   * upgrade kills no old task for them, a deployment is not done). Defaults to none.
+   */
+  notReady?: ReadonlySet<string>;
 }
 
 /** What to do now for one app, and whether it reached its target. */
@@ -29,7 +34,7 @@ export interface AppPlan {
 }
 
 /** Whether a task counts as healthy: running, not being killed, and healthy if the app has checks. */
-export function isHealthy(task: TaskRecord, app: AppDefinition): boolean {
+export function isHealthyTask(task: TaskRecord, app: AppDefinition): boolean {
   if (task.state !== 'TASK_RUNNING' || task.killRequestedAt !== undefined) return false;
   return app.healthChecks.length === 0 || task.healthy === true;
 }
@@ -56,7 +61,7 @@ export function upgradeBounds(app: AppDefinition): { floor: number; ceiling: num
 /** Orders kill candidates: unhealthy and not-yet-running first, then by `killSelection`. */
 export function selectForKill(tasks: readonly TaskRecord[], app: AppDefinition, count: number, selection: KillSelection = app.killSelection): TaskRecord[] {
   if (count <= 0) return [];
-  const rank = (t: TaskRecord): number => (isSick(t, app) ? 0 : t.state !== 'TASK_RUNNING' ? 1 : !isHealthy(t, app) ? 2 : 3);
+  const rank = (t: TaskRecord): number => (isSick(t, app) ? 0 : t.state !== 'TASK_RUNNING' ? 1 : !isHealthyTask(t, app) ? 2 : 3);
   return [...tasks]
     .sort((a, b) => rank(a) - rank(b) || (selection === 'YOUNGEST_FIRST' ? b.stagedAt - a.stagedAt : a.stagedAt - b.stagedAt) || a.taskId.localeCompare(b.taskId))
     .slice(0, count);
@@ -73,7 +78,10 @@ export function selectForKill(tasks: readonly TaskRecord[], app: AppDefinition, 
  *   replacement is healthy (or at once when the ceiling leaves no room for a replacement).
  */
 export function planApp(input: AppPlanInput): AppPlan {
-  const { app, version, tasks, now } = input;
+  const { version, tasks, now } = input;
+  const notReady = input.notReady;
+  const app = input.app;
+  const isHealthy = (t: TaskRecord, a: AppDefinition): boolean => isHealthyTask(t, a) && !(notReady?.has(t.taskId) ?? false);
   const n = input.stopping ? 0 : app.instances;
   const { floor, ceiling } = input.stopping ? { floor: 0, ceiling: 0 } : upgradeBounds(app);
   const live = tasks.filter((t) => t.killRequestedAt === undefined);
@@ -121,9 +129,11 @@ export function planApp(input: AppPlanInput): AppPlan {
   }
   const done = old.length === 0 && dying === 0 && current.length === n && current.every((t) => isHealthy(t, app));
   if (!done && waiting === undefined && launch === 0 && kill.length === 0) {
-    const unhealthy = current.filter((t) => t.state === 'TASK_RUNNING' && !isHealthy(t, app)).length;
+    const unready = current.filter((t) => isHealthyTask(t, app) && notReady?.has(t.taskId)).length;
+    const unhealthy = current.filter((t) => t.state === 'TASK_RUNNING' && !isHealthyTask(t, app)).length;
     const starting = current.filter((t) => t.state !== 'TASK_RUNNING').length;
-    if (unhealthy > 0) waiting = `waiting for ${unhealthy} task(s) to become healthy`;
+    if (unready > 0) waiting = `waiting for ${unready} task(s) to pass the readiness check`;
+    else if (unhealthy > 0) waiting = `waiting for ${unhealthy} task(s) to become healthy`;
     else if (starting > 0) waiting = `waiting for ${starting} task(s) to start`;
     else if (dying > 0) waiting = `waiting for ${dying} killed task(s) to end`;
     else if (used >= limit) waiting = `at the capacity ceiling (${limit}); waiting for old tasks to go`;
@@ -198,3 +208,6 @@ export function planSteps(changes: ReadonlyMap<string, AppChange>): { actions: D
 export function lockedApps(d: Deployment): string[] {
   return d.steps.slice(d.currentStep).flatMap((s) => s.actions.map((a) => a.app));
 }
+
+/** Alias of `isHealthyTask`. */
+export const isHealthy = isHealthyTask;

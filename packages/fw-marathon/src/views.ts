@@ -69,7 +69,14 @@ export function deploymentJson(core: MarathonCore, d: Deployment): Record<string
     affectedApps: d.affectedApps,
     affectedPods: [],
     steps: d.steps,
-    currentActions: (step?.actions ?? []).map((a) => ({ ...a, readinessCheckResults: [] })),
+    currentActions: (step?.actions ?? []).map((a) => ({
+      ...a,
+      readinessCheckResults: core.state.tasksOf(a.app).flatMap((t) => {
+        const ready = core.readiness(t);
+        const name = core.state.apps.get(a.app)?.app.readinessChecks[0]?.name;
+        return ready === undefined || t.state !== 'TASK_RUNNING' ? [] : [{ name, taskId: t.taskId, ready, lastResponse: null }];
+      }),
+    })),
     currentStep: Math.min(d.currentStep + 1, d.steps.length),
     totalSteps: d.steps.length,
     deadline: new Date(d.deadline).toISOString(),
