@@ -7,6 +7,7 @@ describe('resolveMasterOptions', () => {
     const o = resolveMasterOptions({ workDir: '/tmp/x' });
     expect(o).toMatchObject({ ...MASTER_DEFAULTS, workDir: '/tmp/x' });
     expect(o.offerTimeoutMs).toBeUndefined();
+    expect(o).toMatchObject({ agentReregisterTimeoutMs: 600_000, agentRemovalTimeoutMs: 600_000, faultInjection: [] });
   });
 
   it.each([
@@ -19,6 +20,9 @@ describe('resolveMasterOptions', () => {
     [{ workDir: '/w', heartbeatIntervalSeconds: Number.NaN }, 'heartbeatIntervalSeconds'],
     [{ workDir: '/w', agentPingIntervalSeconds: 0 }, 'agentPingIntervalSeconds'],
     [{ workDir: '/w', maxMissedPings: 0 }, 'maxMissedPings'],
+    [{ workDir: '/w', agentReregisterTimeoutMs: 0 }, 'agentReregisterTimeoutMs'],
+    [{ workDir: '/w', agentRemovalTimeoutMs: -5 }, 'agentRemovalTimeoutMs'],
+    [{ workDir: '/w', faultInjection: [{ drop: 'ack', ms: 'x' }] }, 'faultInjection[0].ms'],
   ])('refuses %j naming %s', (options, field) => {
     try {
       resolveMasterOptions(options as MasterOptions);

@@ -1,5 +1,10 @@
 import { credentials, status } from '@grpc/grpc-js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@meso/proto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startMaster } from '../src/index.js';
 import { OperatorClient, refusal, TestCluster, TestFramework, unary, waitFor, wireResources } from './harness.js';
 
 let cluster: TestCluster | undefined;
@@ -111,5 +116,20 @@ describe('operator API and shutdown', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     await waitFor(() => fw.events.ended, 'the framework stream to end');
     await waitFor(() => cluster?.agents[0]?.inbox.ended, 'the agent link to end');
+  });
+});
+
+describe('fault injection from the environment', () => {
+  it('a malformed MESO_FAULT_INJECTION stops the start, naming the variable', async () => {
+    const before = process.env['MESO_FAULT_INJECTION'];
+    process.env['MESO_FAULT_INJECTION'] = '[{"delay":"offers"}]';
+    const workDir = await mkdtemp(join(tmpdir(), 'meso-master-test-'));
+    try {
+      await expect(startMaster({ port: 0, workDir, logger: silentLogger })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', field: 'MESO_FAULT_INJECTION[0].ms' });
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+      if (before === undefined) delete process.env['MESO_FAULT_INJECTION'];
+      else process.env['MESO_FAULT_INJECTION'] = before;
+    }
   });
 });

@@ -62,6 +62,7 @@ export function parseFaultRules(value: unknown, field: string): FaultRule[] {
     const kind = drop ?? delay;
     if (typeof kind !== 'string' || !/^[a-z_]+$/.test(kind)) throw invalid(`${at}.${drop !== undefined ? 'drop' : 'delay'}`, `must be a snake_case message kind, got ${JSON.stringify(kind)}`);
     const rule: FaultRule = drop !== undefined ? { drop: kind } : { delay: kind };
+    if (drop !== undefined && r['ms'] !== undefined) throw invalid(`${at}.ms`, 'only a delay rule takes ms');
     if (delay !== undefined) {
       const ms = r['ms'];
       if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw invalid(`${at}.ms`, `a delay needs ms >= 0, got ${JSON.stringify(ms)}`);
