@@ -184,6 +184,27 @@ describe('scheduler loop', () => {
     expect(m2.core.state.tasks.size).toBe(2);
   });
 
+  it('starts an app after the apps it depends on run healthy', async () => {
+    const h = await start();
+    const group = await h.api('PUT', '/v2/groups/prod', {
+      apps: [
+        { id: 'web', cmd: 'web', cpus: 0.1, mem: 16, dependencies: ['db'] },
+        { id: 'db', cmd: 'db', cpus: 0.1, mem: 16 },
+      ],
+    });
+    expect(group.status).toBe(200);
+    const plan = (await h.api('GET', '/v2/deployments')).body[0];
+    expect(plan.steps.map((s: { actions: { app: string }[] }) => s.actions.map((a) => a.app))).toEqual([['/prod/db'], ['/prod/web']]);
+    h.master.offer({ id: 'o1' });
+    const first = await h.master.waitForCall('accept');
+    const [db] = taskIdsOf(first);
+    expect(first.operations[0]!.launch!.taskInfos.map((t) => t.name)).toEqual(['db.prod']);
+    await runAll(h, [db!]);
+    h.master.offer({ id: 'o2' });
+    await until('web launched', () => h.master.callsOf('accept').length === 2);
+    expect(h.master.callsOf('accept')[1]!.operations[0]!.launch!.taskInfos.map((t) => t.name)).toEqual(['web.prod']);
+  });
+
   it('a deployment waits for the readiness check of new tasks', async () => {
     const probes: string[] = [];
     let status = 503;
