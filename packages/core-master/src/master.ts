@@ -121,8 +121,11 @@ export class Master {
       // from the real disconnect, persisted. A framework still subscribed when the previous
       // master died lost its link now: that start is its disconnect, persisted in turn so a
       // second restart does not grant it a fresh timeout.
-      if (fw.disconnectedTime === undefined) this.commitLocal({ type: 'frameworkDisconnected', frameworkId: fw.id, at: this.now() });
-      this.startFailoverTimer(fw.id);
+      // It also gets at least agentReregisterTimeoutMs, as agents do: it lost its link through
+      // no fault of its own (so even failover_timeout=0 survives a master failover, as in Mesos).
+      const wasSubscribed = fw.disconnectedTime === undefined;
+      if (wasSubscribed) this.commitLocal({ type: 'frameworkDisconnected', frameworkId: fw.id, at: this.now() });
+      this.startFailoverTimer(fw.id, wasSubscribed ? this.options.agentReregisterTimeoutMs : 0);
     }
     this.logger.info('registry recovered', {
       frameworks: recovered.frameworks.filter((f) => !f.removed).length,
@@ -306,14 +309,14 @@ export class Master {
   /**
    * After failover_timeout without a re-subscription the framework is removed. The timeout
    * counts from the framework's disconnect (`unregisteredTime`, kept in the registry), so a
-   * master restart does not reset it.
+   * master restart does not reset it; `atLeastMs` is a floor (the grace after a restart).
    */
-  startFailoverTimer(frameworkId: string): void {
+  startFailoverTimer(frameworkId: string, atLeastMs = 0): void {
     this.cancelFailoverTimer(frameworkId);
     const fw = this.model.frameworks.get(frameworkId);
     if (!fw) return;
     const since = fw.unregisteredTime ?? this.now();
-    const ms = Math.max(0, fw.info.failoverTimeout * 1000 - (this.now() - since));
+    const ms = Math.max(atLeastMs, fw.info.failoverTimeout * 1000 - (this.now() - since));
     this.failoverTimers.set(
       frameworkId,
       this.options.clock.setTimeout(() => {

@@ -126,7 +126,7 @@ describe('failover', () => {
     const removed = await fx.subscribe({ name: 'gone' });
     await removed.call('TEARDOWN', (f) => teardown(fx!.master, f));
     await fx.close();
-    fx = await MasterFixture.create({}, store);
+    fx = await MasterFixture.create({ agentReregisterTimeoutMs: 1000 }, store);
     expect(fx.master.model.frameworks.get(fw.id)?.connected).toBe(false);
     expect(fx.master.model.removedFrameworks.has(removed.id)).toBe(true);
     fx.clock.advance(100_000);
@@ -160,19 +160,35 @@ describe('failover timeout across master restarts (MESOS-4659 done better)', () 
   it('a framework subscribed when the master died counts from the first restart; a second restart does not reset it', async () => {
     const store = new MemoryStateStore();
     const clock = new FakeClock();
-    fx = await MasterFixture.create({}, store, clock);
+    fx = await MasterFixture.create({ agentReregisterTimeoutMs: 1000 }, store, clock);
     const fw = await fx.subscribe({ failoverTimeout: 100 });
     await fx.close(); // a crash: no disconnect recorded
-    fx = await MasterFixture.create({}, store, clock);
+    fx = await MasterFixture.create({ agentReregisterTimeoutMs: 1000 }, store, clock);
     clock.advance(70_000);
     await fx.close();
-    fx = await MasterFixture.create({}, store, clock);
+    fx = await MasterFixture.create({ agentReregisterTimeoutMs: 1000 }, store, clock);
     clock.advance(29_000);
     await fx.settle();
     expect(fx.master.model.frameworks.has(fw.id)).toBe(true);
     clock.advance(1_000);
     await fx.settle();
     expect(fx.master.model.removedFrameworks.has(fw.id)).toBe(true);
+  });
+
+  it('a framework subscribed when the master died has at least agentReregisterTimeoutMs to come back, even with failover_timeout 0', async () => {
+    const store = new MemoryStateStore();
+    const clock = new FakeClock();
+    fx = await MasterFixture.create({ agentReregisterTimeoutMs: 5000 }, store, clock);
+    const fw = await fx.subscribe({ failoverTimeout: 0 });
+    await fx.close();
+    fx = await MasterFixture.create({ agentReregisterTimeoutMs: 5000 }, store, clock);
+    clock.advance(4999);
+    await fx.settle();
+    const back = await fx.subscribe({ id: { value: fw.id }, failoverTimeout: 0 });
+    expect(back.record().connected).toBe(true);
+    clock.advance(10_000);
+    await fx.settle();
+    expect(fx.master.model.frameworks.has(fw.id)).toBe(true);
   });
 
   it('a re-subscription clears the persisted disconnect', async () => {
@@ -188,10 +204,10 @@ describe('failover timeout across master restarts (MESOS-4659 done better)', () 
   it('tasks of a framework that timed out are shut down when their agent re-registers with them', async () => {
     const store = new MemoryStateStore();
     const clock = new FakeClock();
-    fx = await MasterFixture.create({}, store, clock);
+    fx = await MasterFixture.create({ agentReregisterTimeoutMs: 1000 }, store, clock);
     const fw = await fx.subscribe({ failoverTimeout: 10 });
     await fx.close();
-    fx = await MasterFixture.create({}, store, clock);
+    fx = await MasterFixture.create({ agentReregisterTimeoutMs: 1000 }, store, clock);
     clock.advance(10_000);
     await fx.settle();
     expect(fx.master.model.removedFrameworks.has(fw.id)).toBe(true);
