@@ -185,7 +185,7 @@ export class Executor implements ExecutorContext {
       // the recovery timeout (after which the executor ends on its own).
       this.options.logger.info('waiting for the agent to come back to acknowledge the last updates', { unacknowledged: this.unacknowledged.size });
       await this.waitFor(() => this.unacknowledged.size === 0 || this.phase === 'ending', this.options.recoveryTimeoutMs);
-      if (this.phase === 'subscribed' && this.unacknowledged.size > 0) {
+      if ((this.phase as Phase) === 'subscribed' && this.unacknowledged.size > 0) {
         await this.waitFor(() => this.unacknowledged.size === 0, this.options.closeTimeoutMs);
       }
     }
