@@ -26,10 +26,12 @@ export {
   type KillSelection,
 } from './app-definition.js';
 export { checkConstraint, checkConstraints, constraintText, fieldValue, type AgentFacts } from './constraints.js';
-export { placeInstances, taskSpecFor, healthCheckSpec, factsOf, type LaunchRequest, type PlannedLaunch, type PlacementResult } from './placement.js';
-export { planApp, planSteps, actionFor, upgradeBounds, selectForKill, launchDelayMs, isHealthy, isSick, type AppPlan, type AppPlanInput, type AppChange } from './planner.js';
+export { placeInstances, taskSpecFor, healthCheckSpec, factsOf, fixedPorts, type LaunchRequest, type PlannedLaunch, type PlacementResult } from './placement.js';
+export { planApp, planSteps, actionFor, upgradeBounds, selectForKill, launchDelayMs, isHealthy, isHealthyTask, isSick, type AppPlan, type AppPlanInput, type AppChange } from './planner.js';
 export { MarathonCore, CORE_DEFAULTS, type MarathonCoreOptions, type ChangeResult, type QueueEntry } from './marathon.js';
 export { MarathonState, type StateCommand } from './marathon-state.js';
 export { EventBus, type MarathonEvent, type Replay } from './event-bus.js';
+export { serveEventStream } from './event-stream.js';
+export { ReadinessTracker, fetchProbe, type ReadinessProbe } from './readiness.js';
 export { createHttpHandler, type HttpApiContext } from './http-api.js';
 export type { AppRecord, Deployment, DeploymentAction, DeploymentActionKind, TaskRecord, TaskPhase, TaskFailure } from './model.js';

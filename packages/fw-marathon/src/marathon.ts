@@ -7,6 +7,7 @@ import { MarathonState, type StateCommand } from './marathon-state.js';
 import type { AppRecord, Deployment, TaskPhase, TaskRecord } from './model.js';
 import { factsOf, fixedPorts, newTaskId, placeInstances, type LaunchRequest } from './placement.js';
 import { launchDelayMs, lockedApps, planApp, planSteps, type AppChange, type AppPlan } from './planner.js';
+import { ReadinessTracker, fetchProbe, type ReadinessProbe } from './readiness.js';
 import { isTerminalState, type Clock, type Logger, type Offer, type Scheduler, type SchedulerEvent, type TaskStatus } from './sdk.js';
 
 /** Tuning of the scheduler core; every field has a default in `CORE_DEFAULTS`. */
@@ -33,7 +34,7 @@ export interface MarathonCoreOptions {
    * Runs one readiness check: GETs `url` and resolves with the HTTP status (0 when it failed).
    * Defaults to `fetch` with the check's timeout.
    */
-  readinessProbe?: (url: string, timeoutMs: number) => Promise<number>;
+  readinessProbe?: ReadinessProbe;
 }
 
 /** Defaults of MarathonCoreOptions. */
@@ -72,10 +73,7 @@ const PHASES = new Set<string>(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING',
 export class MarathonCore {
   readonly bus: EventBus;
   private readonly opts: Required<Omit<MarathonCoreOptions, 'clock' | 'logger' | 'readinessProbe'>>;
-  private readonly probe: (url: string, timeoutMs: number) => Promise<number>;
-  /** Tasks that passed their app's readiness check, and when each other one was last probed. */
-  private readonly readyTasks = new Set<string>();
-  private readonly probedAt = new Map<string, number>();
+  private readonly readinessTracker: ReadinessTracker;
   private scheduler: Scheduler | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private ready = false;
@@ -105,8 +103,12 @@ export class MarathonCore {
       maxVersions: options.maxVersions ?? CORE_DEFAULTS.maxVersions,
       killRetryMs: options.killRetryMs ?? CORE_DEFAULTS.killRetryMs,
     };
-    this.probe = options.readinessProbe ?? defaultProbe;
     this.bus = new EventBus(10_000, () => this.clock.now());
+    this.readinessTracker = new ReadinessTracker(options.readinessProbe ?? fetchProbe, options.clock, (task, name) => {
+      if (!this.state.tasks.has(task.taskId)) return;
+      this.bus.publish('readiness_check_result', { appId: task.appId, taskId: task.taskId, name, ready: true });
+      this.kick();
+    });
     this.scheduleTick();
   }
 
@@ -230,8 +232,7 @@ export class MarathonCore {
     });
     if (ended) {
       this.killSentAt.delete(t.taskId);
-      this.readyTasks.delete(t.taskId);
-      this.probedAt.delete(t.taskId);
+      this.readinessTracker.forget(t.taskId);
       const commands: StateCommand[] = [{ type: 'deleteTask', taskId: t.taskId }];
       const rec = this.state.apps.get(t.appId);
       // A task that ended by itself is a failure for backoff, but exit 0 (FINISHED) is not.
@@ -387,48 +388,15 @@ export class MarathonCore {
     });
   }
 
-  /** Running tasks of the current config that have not passed the app's readiness check yet. */
   private notReady(rec: AppRecord): Set<string> {
-    if (rec.app.readinessChecks.length === 0) return new Set();
-    return new Set(
-      this.state.tasksOf(rec.app.id)
-        .filter((t) => t.version === rec.lastConfigChangeAt && t.state === 'TASK_RUNNING' && t.killRequestedAt === undefined && !this.readyTasks.has(t.taskId))
-        .map((t) => t.taskId),
-    );
+    return this.readinessTracker.notReady(rec, this.state.tasksOf(rec.app.id));
   }
 
   /** Whether a task passed its app's readiness check (undefined: the app has none). */
   readiness(task: TaskRecord): boolean | undefined {
     const rec = this.state.apps.get(task.appId);
     if (!rec || rec.app.readinessChecks.length === 0) return undefined;
-    return this.readyTasks.has(task.taskId);
-  }
-
-  /**
-   * Probes the readiness check of tasks not ready yet, at most once per `intervalSeconds` each.
-   * Probes run in the background; a pass marks the task ready and runs the planner again.
-   */
-  private probeReadiness(rec: AppRecord, now: number): void {
-    const check = rec.app.readinessChecks[0];
-    if (!check) return;
-    const portIndex = rec.app.portDefinitions.findIndex((p) => p.name === check.portName);
-    for (const id of this.notReady(rec)) {
-      const last = this.probedAt.get(id);
-      if (last !== undefined && (last < 0 || now - last < check.intervalSeconds * 1000)) continue;
-      const task = this.state.tasks.get(id)!;
-      const port = task.ports[portIndex];
-      if (port === undefined) continue;
-      const url = `${check.protocol.toLowerCase()}://${task.agentIp ?? task.host}:${port}${check.path}`;
-      this.probedAt.set(id, -1); // in flight
-      void this.probe(url, check.timeoutSeconds * 1000).then((status) => {
-        this.probedAt.set(id, this.clock.now());
-        if (check.httpStatusCodesForReady.includes(status) && this.state.tasks.has(id)) {
-          this.readyTasks.add(id);
-          this.bus.publish('readiness_check_result', { appId: rec.app.id, taskId: id, name: check.name, ready: true });
-          this.kick();
-        }
-      });
-    }
+    return this.readinessTracker.isReady(task.taskId);
   }
 
   /** One round of the planner: deployments, kills, the launch queue, suppress/revive. @internal */
@@ -442,7 +410,7 @@ export class MarathonCore {
     for (const rec of this.state.apps.values()) {
       const id = rec.app.id;
       if (later.has(id) && !current.has(id)) continue;
-      this.probeReadiness(rec, now);
+      this.readinessTracker.probeDue(rec, this.state.tasksOf(id), now);
       const plan = this.planOf(rec, now);
       for (const k of plan.kill) {
         const task = this.state.tasks.get(k.taskId);
@@ -727,12 +695,3 @@ export class MarathonCore {
   }
 }
 
-async function defaultProbe(url: string, timeoutMs: number): Promise<number> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer().catch(() => undefined);
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
