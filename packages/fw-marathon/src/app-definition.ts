@@ -2,7 +2,9 @@ import { MarathonError, type ValidationDetail } from './errors.js';
 
 /** A placement rule: `[field, operator, value?]`, field `hostname` or an agent attribute name. */
 export type Constraint = [string, ConstraintOperator] | [string, ConstraintOperator, string];
+/** Marathon's constraint operators. */
 export type ConstraintOperator = 'UNIQUE' | 'CLUSTER' | 'GROUP_BY' | 'LIKE' | 'UNLIKE' | 'MAX_PER' | 'IS';
+/** Every constraint operator, in Marathon's documentation order. */
 export const CONSTRAINT_OPERATORS: readonly ConstraintOperator[] = ['UNIQUE', 'CLUSTER', 'GROUP_BY', 'LIKE', 'UNLIKE', 'MAX_PER', 'IS'];
 
 /** A host port the app asks for (`port: 0` = any port the offer has). */
@@ -39,12 +41,15 @@ export interface ReadinessCheck {
   preserveLastResponse: boolean;
 }
 
+/** How a rolling upgrade may move: the healthy floor and the capacity ceiling, as fractions of `instances`. */
 export interface UpgradeStrategy {
   minimumHealthCapacity: number;
   maximumOverCapacity: number;
 }
 
+/** What to do with tasks on an unreachable agent (`disabled`: wait for them). */
 export type UnreachableStrategy = { inactiveAfterSeconds: number; expungeAfterSeconds: number } | 'disabled';
+/** Which tasks go first when an app scales down. */
 export type KillSelection = 'YOUNGEST_FIRST' | 'OLDEST_FIRST';
 
 /** A Marathon app definition with every default filled (what `normalizeApp` returns). */

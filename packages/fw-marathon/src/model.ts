@@ -46,6 +46,7 @@ export interface AppRecord {
   stopping?: boolean;
 }
 
+/** The last task of an app that ended by itself (Marathon's `lastTaskFailure`). */
 export interface TaskFailure {
   appId: string;
   taskId: string;
@@ -59,6 +60,7 @@ export interface TaskFailure {
 /** Kinds of deployment actions, with Marathon's names. */
 export type DeploymentActionKind = 'StartApplication' | 'ScaleApplication' | 'RestartApplication' | 'StopApplication';
 
+/** One action of a deployment step: what happens to which app. */
 export interface DeploymentAction {
   action: DeploymentActionKind;
   app: string;
