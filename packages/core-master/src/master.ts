@@ -69,7 +69,10 @@ export class Master {
     this.model = createModel(masterId, options.clock.now());
     this.ids = new IdGenerator(masterId);
     this.logger = options.logger.child('core', { masterId });
-    this.faults = new FaultInjector(options.faultInjection);
+    this.faults = new FaultInjector(options.faultInjection, Math.random, (action, direction, kind) => {
+      this.metrics.countFault(action);
+      this.logger.debug('fault injected', { action, direction, kind });
+    });
   }
 
   /** Builds a master over a state store, recovering the registry; starts its timers. */
@@ -163,6 +166,12 @@ export class Master {
       }
     }
     return persisted;
+  }
+
+  /** The Prometheus text of the master's metrics now. */
+  renderMetrics(): string {
+    this.metrics.deferredReconciliations = this.deferredReconciliations.length;
+    return this.metrics.render(this.model);
   }
 
   /** Calls `fn` after every applied command (the operator event stream); returns the unsubscribe. */

@@ -127,7 +127,10 @@ describe('fault injection through the transport', () => {
     sendStatus(agent, fw.frameworkId, 't', TaskState.TASK_RUNNING, 'u1'); // dropped
     sendStatus(agent, fw.frameworkId, 't', TaskState.TASK_RUNNING, 'u1'); // the retry
     expect((await nextUpdate(fw, 't', TaskState.TASK_RUNNING)).uuid).toBe('u1');
-    expect(await (await cluster.http('/metrics')).text()).toContain('meso_master_status_updates_received_total 1');
+    const metrics = await (await cluster.http('/metrics')).text();
+    expect(metrics).toContain('meso_master_status_updates_received_total 1');
+    expect(metrics).toContain('meso_master_faults_injected_total{action="drop"} 1');
+    expect(metrics).toContain('meso_master_faults_injected_total{action="delay"} 1');
     expect(fw.events.items.filter((e) => e.event?.$case === 'update')).toHaveLength(0);
   });
 });

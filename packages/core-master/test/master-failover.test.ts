@@ -42,6 +42,7 @@ describe('master restart', () => {
     const again = await resubscribe(c, fw.frameworkId);
     expect((await c.state()).agents.map((a) => a.status)).toEqual(['RECOVERING']);
     await again.call('reconcile', { tasks: [{ taskId: { value: 't' }, agentId: { value: agent.agentId } }] });
+    expect(await (await c.http('/metrics')).text()).toContain('meso_master_reconciliations_deferred 1');
     await c.agent({ id: { value: agent.agentId } }, { tasks: [reportedTask(fw.frameworkId, 't')] });
     const answer = await nextUpdate(again, 't');
     expect(answer).toMatchObject({ state: TaskState.TASK_RUNNING, reason: TaskStatus_Reason.REASON_RECONCILIATION });

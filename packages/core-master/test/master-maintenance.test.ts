@@ -1,6 +1,6 @@
 import { credentials } from '@grpc/grpc-js';
 import { TaskState, TaskStatus_Reason } from '@meso/proto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { OperatorClient, refusal, TestCluster, unary, waitFor, wireResources } from './harness.js';
 
 let cluster: TestCluster | undefined;
@@ -25,6 +25,17 @@ describe('maintenance over HTTP and gRPC', () => {
     });
     await agent.inbox.take((m) => m.message?.$case === 'runTask', 'RunTask');
 
+    const operator = new OperatorClient(cluster.master.address, credentials.createInsecure());
+    const events: { event?: { $case: string; value?: { status?: string } } }[] = [];
+    const stream = (operator as unknown as { subscribe(req: unknown): NodeJS.ReadableStream & { cancel(): void } }).subscribe({});
+    stream.on('data', (e: (typeof events)[number]) => events.push(e));
+    stream.on('error', () => undefined);
+    onTestFinished(() => {
+      stream.cancel();
+      operator.close();
+    });
+    await waitFor(() => events[0]?.event?.$case === 'snapshot', 'SNAPSHOT');
+
     const res = await post('/maintenance/drain', { agentId: agent.agentId });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ agentId: agent.agentId, status: 'DRAINING' });
@@ -34,6 +45,9 @@ describe('maintenance over HTTP and gRPC', () => {
     const killed = await fw.events.take((e) => e.event?.$case === 'update' && e.event.value.status?.state === TaskState.TASK_KILLED, 'TASK_KILLED');
     expect(killed.event?.$case === 'update' && killed.event.value.status?.reason).toBe(TaskStatus_Reason.REASON_AGENT_DRAINING);
     await waitFor(async () => (await cluster!.state()).agents[0]?.status === 'DRAINED', 'DRAINED in /state');
+    const statuses = () => events.filter((e) => e.event?.$case === 'agentUpdated').map((e) => e.event?.value?.status);
+    await waitFor(() => statuses().includes('DRAINED'), 'agentUpdated DRAINED on the operator stream');
+    expect(statuses()).toEqual(['DRAINING', 'DRAINED']);
     expect((await cluster.state()).agents[0]?.maintenance).toBe('DRAINING');
     expect(await (await cluster.http('/metrics')).text()).toContain('meso_master_agents{status="DRAINED"} 1');
 

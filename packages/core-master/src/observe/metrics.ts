@@ -32,6 +32,10 @@ export class MasterMetrics {
   statusUpdatesReceived = 0;
   readonly callsByType = new Map<string, number>();
   readonly errorsByCode = new Map<string, number>();
+  /** Test-only fault injection: messages dropped or delayed, by action. */
+  readonly faultsByAction = new Map<string, number>();
+  /** Reconciliations waiting for a recovering agent (set by the master when scraped). */
+  deferredReconciliations = 0;
 
   observeAllocation(seconds: number): void {
     this.allocationRuns++;
@@ -43,6 +47,10 @@ export class MasterMetrics {
 
   countCall(type: string): void {
     this.callsByType.set(type, (this.callsByType.get(type) ?? 0) + 1);
+  }
+
+  countFault(action: string): void {
+    this.faultsByAction.set(action, (this.faultsByAction.get(action) ?? 0) + 1);
   }
 
   countError(code: string): void {
@@ -100,6 +108,10 @@ export class MasterMetrics {
     l.metric('meso_master_status_updates_forwarded_total', 'counter', 'Status updates forwarded to frameworks.', [[{}, this.statusUpdatesForwarded]]);
     l.metric('meso_master_calls_total', 'counter', 'Scheduler calls received, by type.', [...this.callsByType].sort().map(([type, n]) => [{ type }, n]));
     l.metric('meso_master_call_errors_total', 'counter', 'Refused calls and registrations, by error code.', [...this.errorsByCode].sort().map(([code, n]) => [{ code }, n]));
+    l.metric('meso_master_reconciliations_deferred', 'gauge', 'Explicit reconciliations waiting for an agent to re-register after a master restart.', [[{}, this.deferredReconciliations]]);
+    if (this.faultsByAction.size > 0) {
+      l.metric('meso_master_faults_injected_total', 'counter', 'Messages dropped or delayed by test-only fault injection, by action.', [...this.faultsByAction].sort().map(([action, n]) => [{ action }, n]));
+    }
     return `${l.out.join('\n')}\n`;
   }
 }

@@ -117,6 +117,7 @@ export class FaultInjector {
   constructor(
     private readonly rules: readonly FaultRule[],
     private readonly random: () => number = Math.random,
+    private readonly onFault: (action: 'drop' | 'delay', direction: FaultDirection, kind: string) => void = () => undefined,
   ) {
     this.remaining = rules.map((r) => r.count);
     this.hits = rules.map(() => 0);
@@ -149,6 +150,7 @@ export class FaultInjector {
       if (this.random() >= (rule.probability ?? 1)) continue;
       if (left !== undefined) this.remaining[i] = left - 1;
       this.hits[i] = (this.hits[i] ?? 0) + 1;
+      this.onFault(rule.drop !== undefined ? 'drop' : 'delay', direction, kind);
       return rule.drop !== undefined ? { action: 'drop' } : { action: 'delay', ms: rule.ms ?? 0 };
     }
     return PASS;

@@ -108,7 +108,7 @@ export function httpHandler(master: Master): (req: IncomingMessage, res: ServerR
           json(res, 200, { healthy: true });
           return;
         case '/metrics': {
-          const text = master.metrics.render(master.model);
+          const text = master.renderMetrics();
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
           res.end(text);
           return;

@@ -3,7 +3,7 @@ import type { AgentMaintenanceRequest, AgentMaintenanceResponse, ClusterEvent, O
 import { setMaintenance, type MaintenanceAction } from '../agents/maintenance.js';
 import type { Master } from '../master.js';
 import type { MasterCommand } from '../model/commands.js';
-import { taskKey } from '../model/model.js';
+import { isDrained, taskKey } from '../model/model.js';
 import { agentState, clusterState, frameworkState, metricsFromText } from '../observe/operator-views.js';
 import { taskToWire } from '../observe/wire-views.js';
 import { toGrpcError } from './grpc-errors.js';
@@ -48,7 +48,11 @@ function eventsOf(master: Master, cmd: MasterCommand): ClusterEvent[] {
       });
     case 'statusUpdated': {
       const t = m.tasks.get(taskKey(cmd.frameworkId, cmd.taskId)) ?? m.completedTasks.findLast((c) => c.frameworkId === cmd.frameworkId && c.taskId === cmd.taskId);
-      return t ? [{ event: { $case: 'taskUpdated', value: taskToWire(t) } }] : [];
+      if (!t) return [];
+      const events: ClusterEvent[] = [{ event: { $case: 'taskUpdated', value: taskToWire(t) } }];
+      // The last task of a draining agent ending makes it DRAINED: operators hear of it.
+      const drained = m.agents.get(t.agentId)?.maintenance === 'DRAINING' && !m.tasks.has(taskKey(t.frameworkId, t.taskId)) && isDrained(m, t.agentId);
+      return drained ? [...events, ...agent(t.agentId)] : events;
     }
     default:
       return [];
@@ -105,7 +109,7 @@ export function operatorService(master: Master): OperatorServer {
       const s = clusterState(master.model);
       return { tasks: s.tasks, completedTasks: s.completedTasks };
     }),
-    getMetrics: guard('GetMetrics', () => ({ metrics: metricsFromText(master.metrics.render(master.model)) })),
+    getMetrics: guard('GetMetrics', () => ({ metrics: metricsFromText(master.renderMetrics()) })),
     subscribe: subscribeHandler(master),
     drainAgent: maintenanceCall(master, 'drain', 'DrainAgent'),
     deactivateAgent: maintenanceCall(master, 'deactivate', 'DeactivateAgent'),
