@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, waitFor } from '@meso/testing';
-import { client, startCluster, startMarathonProcess } from './harness.js';
+import { client, masterState, startCluster, startMarathonProcess } from './harness.js';
 
 const cleanup = new Cleanup();
 afterEach(async () => {
@@ -77,5 +77,36 @@ describe('health checks and rolling restarts', () => {
     expect(after).toHaveLength(4);
     expect(after.some((t) => before.has(t.id))).toBe(false);
     expect(after.every((t) => t.healthCheckResults?.[0]?.alive === true)).toBe(true);
+  });
+
+  it('a crash and restart of meso-marathon in the middle of a rolling restart: it finishes, nothing lost or doubled', async () => {
+    const { master } = await startCluster(cleanup, 2);
+    const workDir = join(await cleanup.tempDir('marathon-'), 'work');
+    let marathon = await startMarathonProcess(cleanup, master.address, workDir);
+    const api = client(() => marathon.url);
+    await api.call('POST', '/v2/apps', {
+      id: '/hc/api',
+      cmd: SERVE,
+      cpus: 0.1,
+      mem: 64,
+      instances: 4,
+      upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 },
+      healthChecks: [{ protocol: 'HTTP', path: '/', delaySeconds: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 2, maxConsecutiveFailures: 3 }],
+    });
+    await waitFor('4 healthy', async () => (await api.app('/hc/api')).tasksHealthy === 4 && (await api.deployments()).length === 0, 60_000);
+    const oldVersion = (await api.tasks('/hc/api'))[0].version;
+    await api.call('POST', '/v2/apps/hc/api/restart');
+    await waitFor('the first new task', async () => (await api.tasks('/hc/api')).some((t) => t.version !== oldVersion), 30_000);
+    marathon.proc.child.kill('SIGKILL');
+    await marathon.proc.exited;
+    marathon = await startMarathonProcess(cleanup, master.address, workDir);
+    expect((await api.deployments()).length).toBe(1); // the deployment survived the crash
+    await waitFor('restart finished', async () => {
+      const tasks = await api.tasks('/hc/api');
+      return (await api.deployments()).length === 0 && tasks.length === 4 && tasks.every((t) => t.version !== oldVersion && t.healthCheckResults?.[0]?.alive === true);
+    }, 90_000);
+    const frameworkId = (await api.call('GET', '/v2/info')).body.frameworkId;
+    const live = (await masterState(master.address)).tasks.filter((t) => t.frameworkId === frameworkId && !['TASK_KILLED', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_LOST'].includes(t.state));
+    expect(new Set(live.map((t) => t.id))).toEqual(new Set((await api.tasks('/hc/api')).map((t) => t.id)));
   });
 });
