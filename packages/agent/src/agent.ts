@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attributesToWire, resourcesToWire, type MasterMessage, type RegisterAgent } from '@meso/proto';
+import { attributesToWire, resourcesToWire, TaskState, TaskStatus_Reason, type Logger, type MasterMessage, type RegisterAgent } from '@meso/proto';
 import { FileStateStore } from '@meso/state';
 import { AgentError } from './errors.js';
 import { ExecutorManager } from './executor-manager.js';
@@ -11,7 +11,8 @@ import { grpcMasterLink } from './master-link.js';
 import { MasterSession } from './master-session.js';
 import { resolveAgentOptions, type AgentOptions } from './options.js';
 import { RunCheckpoints } from './run-checkpoints.js';
-import { cleanUpStaleRuns } from './stale-runs.js';
+import { destroyRun } from './containerizer.js';
+import { recoverRuns } from './recovery.js';
 import { metaDir } from './paths.js';
 import { agentAttributes, detectMachine, parseAgentResources, withDetected } from './resources.js';
 import { StatusUpdateManager } from './status-update-manager.js';
@@ -35,6 +36,39 @@ export interface AgentHandle {
 interface CheckpointedAgent {
   agentId: string;
   bootId: string;
+  /** The executor API's port, reused when the agent restarts with port 0. */
+  port?: number;
+}
+
+/**
+ * meta/agent.json, or undefined when there is none. An unreadable one (truncated, corrupt)
+ * is named in an error log and set aside; the agent then cannot prove it is the same
+ * agent and starts as a new one (its old runs are killed).
+ */
+async function readAgentCheckpoint(store: FileStateStore, workDir: string, log: Logger): Promise<CheckpointedAgent | undefined> {
+  try {
+    const v = (await store.get<CheckpointedAgent>('agent'))?.value;
+    if (v === undefined) return undefined;
+    if (typeof v !== 'object' || v === null || typeof v.agentId !== 'string' || typeof v.bootId !== 'string') throw new Error('it does not hold an agent id and boot id');
+    return v;
+  } catch (e) {
+    const path = (e as { path?: string }).path ?? join(metaDir(workDir), 'agent.json');
+    log.error(`cannot read the agent's checkpoint ${path} (${(e as Error).message}); set aside as ${path}.corrupt, registering as a new agent`, { file: path });
+    await rename(path, `${path}.corrupt`).catch(() => undefined);
+    return { agentId: '', bootId: '' };
+  }
+}
+
+/** Kills what is left of the previous agent's runs (found by their run id) and forgets them. */
+async function discardRuns(checkpoints: RunCheckpoints, log: Logger): Promise<void> {
+  const { runs, corrupt } = await checkpoints.list();
+  for (const c of corrupt) log.error(`unreadable executor run checkpoint ${c.path} (${c.error}) set aside`, { file: c.path });
+  for (const run of runs) {
+    log.info('discarding an executor run of the previous agent', { executorId: run.executorId, runId: run.runId });
+    await destroyRun(run.pid, run.runId, undefined, false);
+    await checkpoints.remove(run.runId);
+  }
+  for (const c of corrupt) await destroyRun(0, c.key.slice('runs/'.length), undefined, false);
 }
 
 /** The machine's boot id (a new one after every reboot); empty where Linux's is not available. */
@@ -76,40 +110,45 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   } catch (e) {
     throw new AgentError('WORK_DIR', `workDir: cannot open the checkpoint store: ${(e as Error).message}`, { cause: e, field: 'workDir' });
   }
-  const bootId = await readBootId();
-  const previous = (await store.get<CheckpointedAgent>('agent'))?.value;
+  const bootId = o.bootId ?? (await readBootId());
+  const previous = await readAgentCheckpoint(store, o.workDir, log);
   let agentId = previous && previous.bootId === bootId ? previous.agentId : undefined;
-  if (previous && !agentId) {
-    log.info('the machine rebooted since the last run: registering as a new agent', { previousAgentId: previous.agentId });
-    for (const e of await store.list('updates/')) await store.delete(e.key);
-  }
 
   let session: MasterSession | undefined;
   const updates = await StatusUpdateManager.open({
     store,
+    directory: metaDir(o.workDir),
     clock: o.clock,
     logger: log.child('status-updates'),
     retryMs: o.statusUpdateRetryMs,
     forward: (update) => void session?.send({ message: { $case: 'statusUpdate', value: update } }),
   });
-
-  const checkpoints = new RunCheckpoints(store, log);
-  await cleanUpStaleRuns({ checkpoints, updates, agentId, clock: o.clock, logger: log });
+  const checkpoints = new RunCheckpoints(store, log, metaDir(o.workDir));
+  if (previous && !agentId) {
+    // A reboot (or an unreadable agent.json): the old agent's executors died with the
+    // machine, and its updates can reach no framework (the master forgets that agent).
+    log.info('the machine rebooted since the last run: registering as a new agent', { previousAgentId: previous.agentId || undefined });
+    await discardRuns(checkpoints, log);
+    const dropped = await updates.discardAll();
+    if (dropped > 0) log.warn('status updates of the previous agent dropped', { tasks: dropped });
+  }
 
   let manager: ExecutorManager | undefined;
-  const server = await startExecutorServer(
-    {
-      subscribe: (req, sink) => must(manager).subscribe(req, sink),
-      update: (req) => must(manager).update(req),
-      message: (req) => must(manager).message(req),
+  const api = {
+    subscribe: (req: Parameters<ExecutorManager['subscribe']>[0], sink: Parameters<ExecutorManager['subscribe']>[1]) => must(manager).subscribe(req, sink),
+    update: (req: Parameters<ExecutorManager['update']>[0]) => must(manager).update(req),
+    message: (req: Parameters<ExecutorManager['message']>[0]) => must(manager).message(req),
+  };
+  // Port 0 after a restart on the same boot: the previous port first, where recovered
+  // executors will dial back (MESO_AGENT_ENDPOINT); any free port if it is taken.
+  const reuse = o.port === 0 && agentId && previous?.port ? previous.port : undefined;
+  const server = await (reuse ? startExecutorServer(api, o.host, reuse, log).catch(() => startExecutorServer(api, o.host, 0, log)) : startExecutorServer(api, o.host, o.port, log)).catch(
+    async (e: unknown) => {
+      await store.close();
+      throw e;
     },
-    o.host,
-    o.port,
-    log,
-  ).catch(async (e: unknown) => {
-    await store.close();
-    throw e;
-  });
+  );
+  if (reuse && server.port !== reuse) log.warn('the previous port is taken: recovered executors cannot reach this agent', { previousPort: reuse, port: server.port });
   const wildcard = o.host === '0.0.0.0' || o.host === '::';
   const endpoint = `${wildcard ? o.hostname : o.host}:${server.port}`;
   const executorEndpoint = `${wildcard ? '127.0.0.1' : o.host}:${server.port}`;
@@ -133,6 +172,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     logger: log,
     defaultKillGracePeriodSeconds: o.defaultKillGracePeriodSeconds,
     executorRegistrationTimeoutMs: o.executorRegistrationTimeoutMs,
+    executorReregisterTimeoutMs: o.executorReregisterTimeoutMs,
     executorShutdownGracePeriodMs: o.executorShutdownGracePeriodMs,
     executorHeartbeatMs: o.executorHeartbeatMs,
     commandExecutor: commandExecutorProgram(),
@@ -174,29 +214,71 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     }
   };
 
-  session = new MasterSession({
-    link: grpcMasterLink(o.master),
-    clock: o.clock,
-    logger: log.child('master'),
-    registration: (): RegisterAgent => ({ agentInfo: agentInfo(), ...mgr.snapshot() }),
-    onRegistered: (id, masterId) => {
-      if (id && id !== agentId) {
-        if (agentId) log.warn('the master gave this agent a new id', { previous: agentId, agentId: id });
-        agentId = id;
-        void store.put<CheckpointedAgent>('agent', { agentId: id, bootId }).catch((e: unknown) => log.error('cannot checkpoint the agent id', { error: (e as Error).message }));
-      }
-      log.info('registered with the master', { agentId, masterId, master: o.master });
-      updates.resume();
-      resolveRegistered(agentId ?? id);
-    },
-    onDisconnected: () => updates.pause(),
-    onRefused: (r) => rejectRegistered(new AgentError('REFUSED', `the master refused to register this agent: ${r.message}`, r.field ? { field: r.field } : undefined)),
-    onMessage: (m) => {
-      dispatch(m).catch((e: unknown) => log.error('handling a master message failed', { message: m.message?.$case, error: (e as Error)?.message ?? String(e) }));
-    },
-  });
+  let closed = false;
+  const openSession = (): MasterSession =>
+    new MasterSession({
+      link: grpcMasterLink(o.master),
+      clock: o.clock,
+      logger: log.child('master'),
+      registration: (): RegisterAgent => ({ agentInfo: agentInfo(), ...mgr.snapshot() }),
+      onRegistered: (id, masterId) => {
+        if (id && id !== agentId) {
+          if (agentId) log.warn('the master gave this agent a new id', { previous: agentId, agentId: id });
+          agentId = id;
+        }
+        if (id && (id !== previous?.agentId || previous?.port !== server.port || previous?.bootId !== bootId)) {
+          const port = server.port;
+          void store.put<CheckpointedAgent>('agent', { agentId: id, bootId, port }).catch((e: unknown) => log.error('cannot checkpoint the agent id', { error: (e as Error).message }));
+        }
+        log.info('registered with the master', { agentId, masterId, master: o.master });
+        updates.resume();
+        resolveRegistered(agentId ?? id);
+      },
+      onDisconnected: () => updates.pause(),
+      onRefused: (r, shutdownFrameworks) => {
+        if (r.code === 'AGENT_GONE' && !closed) {
+          void startAfresh(shutdownFrameworks).catch((e: unknown) => log.error('starting afresh as a new agent failed', { error: (e as Error).message }));
+          return;
+        }
+        rejectRegistered(new AgentError('REFUSED', `the master refused to register this agent: ${r.message}`, r.field ? { field: r.field } : undefined));
+      },
+      onMessage: (m) => {
+        dispatch(m).catch((e: unknown) => log.error('handling a master message failed', { message: m.message?.$case, error: (e as Error)?.message ?? String(e) }));
+      },
+    });
+
+  /**
+   * The master removed this agent (unreachable past its removal timeout) and refused it
+   * AGENT_GONE: like Mesos, every executor of the old agent is shut down (the master has
+   * already told the frameworks their tasks are gone), its unacknowledged updates are
+   * dropped, and the agent registers afresh, without an id, as a new agent.
+   */
+  const startAfresh = async (frameworks: string[]): Promise<void> => {
+    log.warn('the master removed this agent (AGENT_GONE): shutting down its executors and registering as a new agent', { agentId, frameworks });
+    await mgr.terminateAll({ state: TaskState.TASK_KILLED, reason: TaskStatus_Reason.REASON_AGENT_REMOVED, message: 'the master removed this agent' });
+    const dropped = await updates.discardAll();
+    if (dropped > 0) log.warn('status updates of the removed agent dropped', { tasks: dropped });
+    agentId = undefined;
+    await store.delete('agent').catch((e: unknown) => log.error('cannot clear the agent id', { error: (e as Error).message }));
+    if (closed) return;
+    session = openSession();
+    session.start();
+  };
+
   log.info('agent starting', { endpoint, master: o.master, workDir: o.workDir, resources: resources.toString() });
-  session.start();
+  // Recovery before registration: the master then hears of the recovered tasks at once.
+  const recovery = agentId
+    ? await recoverRuns({ checkpoints, updates, manager: mgr, agentId, clock: o.clock, logger: log.child('recovery') })
+    : undefined;
+  if (recovery) {
+    const { recovered, gone, cleanedUp, unreadable } = recovery;
+    if (recovered + gone + cleanedUp + unreadable.length > 0) log.info('recovered the previous agent process\'s executor runs', { recovered, gone, cleanedUp, unreadable: unreadable.length });
+  }
+  void (recovery?.settled ?? Promise.resolve()).then(() => {
+    if (closed) return;
+    session = openSession();
+    session.start();
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -214,6 +296,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
         } else {
           mgr.detachAll();
         }
+        closed = true;
         mgr.close();
         session?.close();
         updates.close();

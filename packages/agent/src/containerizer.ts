@@ -39,6 +39,8 @@ export interface Container {
    * (or after a few rounds).
    */
   destroy(): Promise<void>;
+  /** Stops watching the process (the agent detaches from it); adopted containers only. */
+  release?(): void;
 }
 
 /**

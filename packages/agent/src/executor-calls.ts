@@ -43,7 +43,9 @@ export function subscribe(m: ManagerState, request: ExecutorSubscribeRequest, si
     }
   });
   const reconnect = run.phase !== 'launching';
-  if (run.phase === 'launching') run.phase = 'registered';
+  if (run.phase === 'launching' || run.phase === 'recovering') run.phase = 'registered';
+  run.onRecovered?.();
+  run.onRecovered = undefined;
   m.o.clock.clearTimeout(run.registrationTimer);
   run.registrationTimer = undefined;
   const fw = m.frameworks.get(run.frameworkId);

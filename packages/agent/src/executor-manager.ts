@@ -17,13 +17,22 @@ import { createManagerState, killGrace, push, upsertFramework, type ExecutorMana
 import { isSafeId } from './paths.js';
 import { registrationSnapshot, type RegistrationSnapshot } from './registration-snapshot.js';
 import { commandExecutorInfo, launchInto } from './run-launcher.js';
-import { terminate } from './run-lifecycle.js';
-import { pairKey } from './runs.js';
+import { finishRun, terminate } from './run-lifecycle.js';
+import type { Container } from './containerizer.js';
+import type { CheckpointedRun } from './run-checkpoints.js';
+import { pairKey, type ExecutorRun, type PendingTermination } from './runs.js';
 import { dequeue } from './task-delivery.js';
 import { agentTaskUpdate, settleTask } from './task-updates.js';
 import { taskProblem } from './task-validation.js';
 
 export type { ExecutorManagerOptions } from './manager-state.js';
+
+/** A task of a recovered run. */
+export interface TaskRecordInput {
+  info: TaskInfo;
+  state: TaskState;
+  launched: boolean;
+}
 export { RECOVERY_TIMEOUT_SECONDS } from './run-launcher.js';
 
 /**
@@ -169,6 +178,14 @@ export class ExecutorManager implements ExecutorApi {
     );
   }
 
+  /**
+   * Ends every run without closing the agent (the master removed this agent: it starts
+   * afresh, and nothing of the old one may keep running). Resolves when all runs are gone.
+   */
+  async terminateAll(termination: PendingTermination): Promise<void> {
+    await Promise.all([...this.m.runs.values()].map((r) => terminate(this.m, r, termination)));
+  }
+
   /** Leaves executors running (they may outlive the agent) and stops talking to them. */
   detachAll(): void {
     this.m.closing = true;
@@ -176,8 +193,69 @@ export class ExecutorManager implements ExecutorApi {
       const clock = this.m.o.clock;
       clock.clearTimeout(run.registrationTimer);
       clock.clearTimeout(run.shutdownTimer);
+      run.container?.release?.();
       run.sink?.end();
     }
+  }
+
+  /**
+   * Takes over a run of the previous agent process (recovery): its executor keeps running
+   * and has `executorReregisterTimeoutMs` to re-subscribe with its token; until then kills
+   * wait and launches queue. Resolves once it has re-subscribed or ended.
+   */
+  adopt(input: { run: CheckpointedRun; frameworkInfo: FrameworkInfo; executorInfo: ExecutorInfo; tasks: TaskRecordInput[]; container: Container }): Promise<void> {
+    const m = this.m;
+    const cp = input.run;
+    const fw = upsertFramework(m, { ...input.frameworkInfo, id: { value: cp.frameworkId } });
+    let onRecovered!: () => void;
+    const settled = new Promise<void>((resolve) => (onRecovered = resolve));
+    let markTerminated!: () => void;
+    const terminated = new Promise<void>((resolve) => (markTerminated = resolve));
+    const run: ExecutorRun = {
+      frameworkId: fw.id,
+      executorId: cp.executorId,
+      runId: cp.runId,
+      info: { ...input.executorInfo, frameworkId: { value: fw.id } },
+      kind: cp.kind ?? 'custom',
+      sandbox: cp.sandbox,
+      token: cp.token ?? '',
+      container: input.container,
+      startTime: cp.startTime,
+      phase: 'recovering',
+      onRecovered,
+      sink: undefined,
+      queue: [],
+      pendingKills: new Map(),
+      tasks: new Map(),
+      termination: undefined,
+      registrationTimer: undefined,
+      shutdownTimer: undefined,
+      inflight: new Set(),
+      terminated,
+      markTerminated,
+    };
+    for (const t of input.tasks) {
+      const taskId = t.info.taskId?.value ?? '';
+      run.tasks.set(taskId, { frameworkId: fw.id, executorId: cp.executorId, info: t.info, state: t.state, launched: t.launched });
+      m.taskIndex.set(pairKey(fw.id, taskId), run);
+      // A launch the executor never got is sent when it re-subscribes (unless it lists the task as held).
+      if (!t.launched) run.queue.push({ kind: 'task', taskId });
+    }
+    m.runs.set(pairKey(fw.id, cp.executorId), run);
+    const timeoutMs = m.o.executorReregisterTimeoutMs;
+    run.registrationTimer = m.o.clock.setTimeout(() => {
+      if (run.phase !== 'recovering') return;
+      m.o.logger.warn('a recovered executor did not re-subscribe in time; killing it', { executorId: run.executorId, runId: run.runId, timeoutMs });
+      run.termination = {
+        state: TaskState.TASK_FAILED,
+        reason: TaskStatus_Reason.REASON_EXECUTOR_REREGISTRATION_TIMEOUT,
+        message: `the executor did not re-subscribe within ${timeoutMs} ms of the agent's restart`,
+      };
+      run.phase = 'terminating';
+      void run.container?.destroy();
+    }, timeoutMs);
+    void input.container.exited.then((t) => finishRun(m, run, t));
+    return settled;
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // What the executor manager's parts share: the agent's options, the maps of frameworks,
 // runs and tasks, and the few helpers every part uses (send an event to an executor,
 // checkpoint a run, the kill grace period). No decisions live here.
-import type { AgentInfo, AgentMessage, Clock, ExecutorEvent, KillPolicy, Logger, MesoErrorCode, TaskInfo, FrameworkInfo } from '@meso/proto';
+import { ExecutorInfo, FrameworkInfo, TaskInfo, type AgentInfo, type AgentMessage, type Clock, type ExecutorEvent, type KillPolicy, type Logger, type MesoErrorCode } from '@meso/proto';
 import type { Container, LaunchSpec } from './containerizer.js';
 import { CallRefusedError } from './errors.js';
 import type { ExecutorRun, FrameworkRecord } from './runs.js';
@@ -22,6 +22,8 @@ export interface ExecutorManagerOptions {
   logger: Logger;
   defaultKillGracePeriodSeconds: number;
   executorRegistrationTimeoutMs: number;
+  /** How long a recovered executor has to re-subscribe after an agent restart. */
+  executorReregisterTimeoutMs: number;
   executorShutdownGracePeriodMs: number;
   executorHeartbeatMs: number;
   /** The built-in command executor program. */
@@ -60,16 +62,25 @@ export function push(m: ManagerState, run: ExecutorRun, event: ExecutorEvent): v
   if (!run.sink?.send(event)) m.o.logger.debug('event for a disconnected executor dropped', { executorId: run.executorId, event: event.event?.$case });
 }
 
-/** Records the run (pid, sandbox, tasks) so a restarted agent can clean it up. */
+const EMPTY_FRAMEWORK: FrameworkInfo = FrameworkInfo.fromJSON({});
+
+/** Records the run (pid, sandbox, token, executor, framework and tasks in full) so a restarted agent can recover it. */
 export function checkpoint(m: ManagerState, run: ExecutorRun): void {
   if (!m.o.checkpoints || !run.container) return;
+  const records = [...run.tasks.values()];
   void m.o.checkpoints.save({
     runId: run.runId,
     pid: run.container.pid,
+    ...(run.startTime !== undefined ? { startTime: run.startTime } : {}),
     frameworkId: run.frameworkId,
     executorId: run.executorId,
     sandbox: run.sandbox,
-    tasks: [...run.tasks.keys()],
+    tasks: records.map((r) => r.info.taskId?.value ?? ''),
+    token: run.token,
+    kind: run.kind,
+    executorInfo: ExecutorInfo.toJSON(run.info),
+    frameworkInfo: FrameworkInfo.toJSON(m.frameworks.get(run.frameworkId)?.info ?? { ...EMPTY_FRAMEWORK, id: { value: run.frameworkId } }),
+    taskRecords: records.map((r) => ({ info: TaskInfo.toJSON(r.info), state: r.state, launched: r.launched })),
   });
 }
 

@@ -16,8 +16,11 @@ export interface MasterSessionOptions {
   onRegistered(agentId: string, masterId: string): void;
   /** The connection to a registered master is gone (the session reconnects by itself). */
   onDisconnected(): void;
-  /** The master refused the registration; the session stops. */
-  onRefused(refused: AgentRefused): void;
+  /**
+   * The master refused the registration; the session stops. `shutdownFrameworks` are the
+   * frameworks the master told the agent to shut down before refusing it (AGENT_GONE).
+   */
+  onRefused(refused: AgentRefused, shutdownFrameworks: string[]): void;
   /** A message from the registered master other than registration and pings. */
   onMessage(message: MasterMessage): void;
   /** First reconnection delay; doubles up to `maxBackoffMs`. Defaults to 500. */
@@ -41,6 +44,8 @@ export class MasterSession {
   private retryTimer: TimerHandle | undefined;
   private watchdog: TimerHandle | undefined;
   private windowMs = DEFAULT_PING_INTERVAL_SECONDS * DEFAULT_MAX_MISSED_PINGS * 1000;
+  /** ShutdownFramework received before registration (a master refusing a gone agent sends them first). */
+  private shutdownBeforeRegistration: string[] = [];
 
   constructor(private readonly o: MasterSessionOptions) {
     this.backoffMs = o.backoffMs ?? 500;
@@ -77,6 +82,7 @@ export class MasterSession {
   private connect(): void {
     if (this.stopped) return;
     const gen = ++this.generation;
+    this.shutdownBeforeRegistration = [];
     this.arm(gen);
     const connection = this.o.link.open({
       onMessage: (m) => {
@@ -112,13 +118,17 @@ export class MasterSession {
       case 'refused':
         this.o.logger.error(`the master refused to register this agent: ${msg.value.message}`, { code: msg.value.code, field: msg.value.field || undefined });
         this.close();
-        this.o.onRefused(msg.value);
+        this.o.onRefused(msg.value, this.shutdownBeforeRegistration.splice(0));
         return;
       case 'ping':
         this.arm(gen);
         this.connection?.send({ message: { $case: 'pong', value: { seq: msg.value.seq } } });
         return;
       default:
+        if (!this.registered && msg.$case === 'shutdownFramework') {
+          this.shutdownBeforeRegistration.push(msg.value.frameworkId?.value ?? '');
+          return;
+        }
         if (!this.registered) {
           this.o.logger.warn('message from the master before registration ignored', { message: msg.$case });
           return;

@@ -31,6 +31,20 @@ export interface AgentOptions {
   executorRegistrationTimeoutMs?: number;
   /** Time an executor gets after SHUTDOWN before it is killed. Defaults to 5000. */
   executorShutdownGracePeriodMs?: number;
+  /**
+   * After an agent restart, how long a recovered executor (of a checkpointing framework)
+   * has to re-subscribe before it is killed and its tasks fail with
+   * REASON_EXECUTOR_REREGISTRATION_TIMEOUT. The agent registers with the master once every
+   * recovered executor has re-subscribed or this has passed. Defaults to 5000 (Mesos: 2 s;
+   * executors here reconnect by themselves, at most 1 s apart).
+   */
+  executorReregisterTimeoutMs?: number;
+  /**
+   * The machine's boot id; a different one than checkpointed means a reboot (a new agent,
+   * old runs discarded). Defaults to `MESO_AGENT_BOOT_ID` when set, else
+   * /proc/sys/kernel/random/boot_id. For tests that simulate a reboot.
+   */
+  bootId?: string;
   /** How often subscribed executors get a heartbeat event. Defaults to 15000. */
   executorHeartbeatMs?: number;
   /** Defaults to the system clock. */
@@ -47,6 +61,7 @@ export const AGENT_DEFAULTS = {
   statusUpdateRetryMs: 10_000,
   executorRegistrationTimeoutMs: 60_000,
   executorShutdownGracePeriodMs: 5_000,
+  executorReregisterTimeoutMs: 5_000,
   executorHeartbeatMs: 15_000,
 } as const;
 
@@ -63,7 +78,9 @@ export interface ResolvedAgentOptions {
   statusUpdateRetryMs: number;
   executorRegistrationTimeoutMs: number;
   executorShutdownGracePeriodMs: number;
+  executorReregisterTimeoutMs: number;
   executorHeartbeatMs: number;
+  bootId: string | undefined;
   clock: Clock;
   logger: Logger;
 }
@@ -79,6 +96,13 @@ function nonNegative(field: string, value: number, integer = false): number {
     throw invalid(field, `must be a ${integer ? 'whole ' : ''}number >= 0, got ${String(value)}`);
   }
   return value;
+}
+
+function bootIdOption(bootId: string | undefined): string | undefined {
+  const v = bootId ?? process.env['MESO_AGENT_BOOT_ID'];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw invalid('bootId', 'must not be empty');
+  return v.trim();
 }
 
 /** Fills the defaults of {@link AgentOptions} and validates them; errors name the field. @internal */
@@ -114,7 +138,9 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     statusUpdateRetryMs: retry,
     executorRegistrationTimeoutMs: nonNegative('executorRegistrationTimeoutMs', options.executorRegistrationTimeoutMs ?? d.executorRegistrationTimeoutMs),
     executorShutdownGracePeriodMs: nonNegative('executorShutdownGracePeriodMs', options.executorShutdownGracePeriodMs ?? d.executorShutdownGracePeriodMs),
+    executorReregisterTimeoutMs: nonNegative('executorReregisterTimeoutMs', options.executorReregisterTimeoutMs ?? d.executorReregisterTimeoutMs),
     executorHeartbeatMs: heartbeat,
+    bootId: bootIdOption(options.bootId),
     clock: options.clock ?? systemClock,
     logger: options.logger ?? createLogger('agent'),
   };

@@ -66,3 +66,38 @@ export async function processGroupOf(pid: number): Promise<number | undefined> {
     return undefined;
   }
 }
+
+/** The start time of a process (clock ticks since boot, field 22 of /proc/<pid>/stat), or undefined. */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after comm start at field 3 (state): starttime (22) is index 19.
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `pid` is still the process it was: alive (not a zombie) and carrying
+ * `name=value` in its environment — or, where its environment cannot be read, started at
+ * `startTime`. A pid reused by another process is not.
+ */
+export async function isSameProcess(pid: number, name: string, value: string, startTime: string | undefined): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return false;
+  try {
+    const env = await readFile(`/proc/${pid}/environ`);
+    return Buffer.concat([Buffer.from([0]), env, Buffer.from([0])]).includes(Buffer.from(`\u0000${name}=${value}\u0000`));
+  } catch {
+    return startTime !== undefined && fields[19] === startTime;
+  }
+}

@@ -8,6 +8,7 @@ import { lostState } from './agent-updates.js';
 import { launchContainer } from './containerizer.js';
 import { buildExecutorEnv } from './executor-env.js';
 import { checkpoint, type ManagerState } from './manager-state.js';
+import { processStartTime } from './process-tree.js';
 import { sandboxPath } from './paths.js';
 import { armRegistrationTimeout, finishRun, terminate } from './run-lifecycle.js';
 import { pairKey, type ExecutorRun, type FrameworkRecord } from './runs.js';
@@ -78,7 +79,9 @@ function newRun(m: ManagerState, fw: FrameworkRecord, info: ExecutorInfo, kind: 
     sandbox: sandboxPath(m.o.workDir, m.o.agentId(), fw.id, executorId, runId),
     token: randomBytes(24).toString('hex'),
     container: undefined,
+    startTime: undefined,
     phase: 'launching',
+    onRecovered: undefined,
     sink: undefined,
     queue: [],
     pendingKills: new Map(),
@@ -136,6 +139,7 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
     return;
   }
   log.info('executor started', { pid: run.container.pid, sandbox: run.sandbox });
+  run.startTime = await processStartTime(run.container.pid);
   checkpoint(m, run);
   armRegistrationTimeout(m, run, log);
   const container = run.container;

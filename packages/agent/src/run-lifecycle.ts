@@ -80,5 +80,7 @@ export async function finishRun(m: ManagerState, run: ExecutorRun, t: Terminatio
     if (m.runs.get(pairKey(run.frameworkId, run.executorId)) === run) m.runs.delete(pairKey(run.frameworkId, run.executorId));
     if (![...m.runs.values()].some((r) => r.frameworkId === run.frameworkId)) m.frameworks.delete(run.frameworkId);
     run.markTerminated();
+    run.onRecovered?.();
+    run.onRecovered = undefined;
   }
 }

@@ -45,11 +45,16 @@ export interface ExecutorRun {
   sandbox: string;
   token: string;
   container: Container | undefined;
+  /** The executor process's start time (/proc), checkpointed to tell a reused pid. */
+  startTime: string | undefined;
   /**
-   * launching: started, waiting for SUBSCRIBE; registered: subscribed at least once;
+   * launching: started, waiting for SUBSCRIBE; recovering: a run of the previous agent
+   * process, waiting for its executor to re-subscribe; registered: subscribed at least once;
    * terminating: SHUTDOWN sent or being killed; terminated: the process is gone.
    */
-  phase: 'launching' | 'registered' | 'terminating' | 'terminated';
+  phase: 'launching' | 'recovering' | 'registered' | 'terminating' | 'terminated';
+  /** Called once a recovering run is settled (re-subscribed, or gone). */
+  onRecovered: (() => void) | undefined;
   sink: EventSink | undefined;
   queue: QueuedLaunch[];
   /** Kills that wait for the executor to (re)subscribe. */

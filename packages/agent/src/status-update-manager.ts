@@ -1,5 +1,8 @@
 import { StatusUpdate, type Clock, type Logger, type TaskState, type TimerHandle } from '@meso/proto';
+import { rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StateStore } from '@meso/state';
+import { listKeys } from './checkpoint-files.js';
 import { isTerminal, stateName } from './task-states.js';
 
 /** Retries of an unacknowledged update double up to this (Mesos: 10 min). */
@@ -13,6 +16,8 @@ const FINISHED_MEMORY = 10_000;
 export interface StatusUpdateManagerOptions {
   /** Where streams are checkpointed (the agent's meta store). */
   store: StateStore;
+  /** The store's directory: streams are then listed file by file, so an unreadable one is set aside alone. */
+  directory?: string;
   clock: Clock;
   logger: Logger;
   /** First retry delay; doubles up to `maxRetryMs`. */
@@ -87,6 +92,8 @@ function mapKey(frameworkId: string, taskId: string): string {
  */
 export class StatusUpdateManager {
   private readonly streams = new Map<string, Stream>();
+  /** Checkpoint files that could not be read back at open (set aside as `.corrupt`). */
+  readonly unreadable: string[] = [];
   private readonly finished: string[] = [];
   private resumed = false;
   private readonly maxRetryMs: number;
@@ -98,9 +105,26 @@ export class StatusUpdateManager {
   /** Opens the manager and reloads every checkpointed stream (paused until `resume()`). */
   static async open(options: StatusUpdateManagerOptions): Promise<StatusUpdateManager> {
     const m = new StatusUpdateManager(options);
-    for (const entry of await options.store.list<StoredStream>(`${PREFIX}/`)) {
-      const v = entry.value;
-      const pending = v.pending.map((p) => StatusUpdate.fromJSON(p));
+    const keys = options.directory ? await listKeys(options.directory, PREFIX) : (await options.store.list(`${PREFIX}/`)).map((e) => e.key);
+    for (const key of keys) {
+      let v: StoredStream | undefined;
+      let pending: StatusUpdate[];
+      try {
+        v = (await options.store.get<StoredStream>(key))?.value;
+        if (v === undefined) continue;
+        if (typeof v.frameworkId !== 'string' || typeof v.taskId !== 'string' || !Array.isArray(v.pending) || !Array.isArray(v.acked)) {
+          throw new Error('it does not hold a status update stream');
+        }
+        pending = v.pending.map((p) => StatusUpdate.fromJSON(p));
+      } catch (e) {
+        // Never a crash loop, never a silent loss: the file is named and set aside; the
+        // task's run (if any) still reports it, and the master reconciles what is missing.
+        const path = (e as { path?: string }).path ?? join(options.directory ?? '<meta>', `${key}.json`);
+        options.logger.error(`cannot reload unacknowledged status updates: ${path} is unreadable (${(e as Error).message}); set aside as ${path}.corrupt`, { file: path });
+        await rename(path, `${path}.corrupt`).catch(() => undefined);
+        m.unreadable.push(path);
+        continue;
+      }
       if (pending.length === 0) continue;
       m.streams.set(mapKey(v.frameworkId, v.taskId), {
         frameworkId: v.frameworkId,
@@ -219,6 +243,22 @@ export class StatusUpdateManager {
   /** The state of the newest unacknowledged update of a task, if any. */
   latestPendingState(frameworkId: string, taskId: string): TaskState | undefined {
     return this.streams.get(mapKey(frameworkId, taskId))?.pending.at(-1)?.status?.state;
+  }
+
+  /**
+   * Forgets every stream and its checkpoint: the agent that owned them is gone for the
+   * master (reboot, or removed) and its updates can reach no framework any more.
+   */
+  async discardAll(): Promise<number> {
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    this.finished.length = 0;
+    for (const s of streams) {
+      this.o.clock.clearTimeout(s.timer);
+      await s.chain;
+      await this.o.store.delete(streamKey(s.frameworkId, s.taskId)).catch(() => undefined);
+    }
+    return streams.filter((s) => s.pending.length > 0).length;
   }
 
   /** Stops all timers (checkpoints stay). */

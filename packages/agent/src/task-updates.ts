@@ -82,9 +82,14 @@ export async function agentTaskUpdate(
 export function recordState(m: ManagerState, run: ExecutorRun, taskId: string, state: TaskState): void {
   const record = run.tasks.get(taskId);
   if (!record) return;
+  const changed = record.state !== state || !record.launched;
   record.state = state;
   record.launched = true;
-  if (!isTerminal(state)) return;
+  if (!isTerminal(state)) {
+    // A restarted agent reports the task in this state until its executor says more.
+    if (changed && run.phase !== 'terminated') checkpoint(m, run);
+    return;
+  }
   run.tasks.delete(taskId);
   if (run.phase !== 'terminated') checkpoint(m, run);
   const key = pairKey(run.frameworkId, taskId);

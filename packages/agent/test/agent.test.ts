@@ -167,16 +167,35 @@ describe('agent with the command executor', () => {
 });
 
 describe('agent restart', () => {
-  it('kills the executors the previous agent process left, fails their tasks and keeps its id', async () => {
+  it('recovers the executor of a checkpointing framework: the task keeps running, is re-registered and can be killed', async () => {
     h = await new Harness().start();
     await h.agent.registered();
-    h.master.runTask(shellTask('orphan', 'echo $$ > pid; sleep 600'), frameworkInfo({ checkpoint: true }));
+    h.master.runTask(shellTask('kept', 'echo $$ > pid; sleep 600'), frameworkInfo({ checkpoint: true }));
+    const running = await h.master.waitForUpdate('kept', S.TASK_RUNNING);
+    const pgid = await waitFor(() => h.pidFile(running.status?.containerStatus?.sandbox ?? ''), { what: 'the task pid file' });
+    h.track(running.status?.containerStatus?.executorPid ?? 0);
+    await h.agent.close({ shutdownExecutors: false });
+
+    await h.startAgent();
+    expect(await h.agent.registered()).toBe('agent-1');
+    const reg = h.master.registrations.at(-1);
+    expect(reg?.agentInfo?.id?.value).toBe('agent-1');
+    expect(reg?.tasks.map((t) => [t.taskId?.value, t.state])).toEqual([['kept', S.TASK_RUNNING]]);
+    expect(groupAlive(pgid)).toBe(true);
+    h.master.kill('kept');
+    const killed = await h.master.waitForUpdate('kept', S.TASK_KILLED);
+    expect(killed.status?.source).toBe(TaskStatus_Source.SOURCE_EXECUTOR);
+    await waitFor(() => !groupAlive(pgid), { what: 'the task to be gone', timeoutMs: 5_000 });
+  });
+
+  it('kills the executors of a framework that does not checkpoint, fails their tasks and keeps its id', async () => {
+    h = await new Harness().start();
+    await h.agent.registered();
+    h.master.runTask(shellTask('orphan', 'echo $$ > pid; sleep 600'), frameworkInfo({ checkpoint: false }));
     const running = await h.master.waitForUpdate('orphan', S.TASK_RUNNING);
     const pgid = await waitFor(() => h.pidFile(running.status?.containerStatus?.sandbox ?? ''), { what: 'the task pid file' });
     const executorPid = h.track(running.status?.containerStatus?.executorPid ?? 0);
     await h.agent.close({ shutdownExecutors: false });
-    expect(groupAlive(pgid)).toBe(true);
-    expect(groupAlive(executorPid)).toBe(true);
 
     await h.startAgent();
     expect(await h.agent.registered()).toBe('agent-1');
