@@ -39,6 +39,19 @@ async function start(): Promise<{ m: RunningMarathon; master: FakeSchedulerTrans
 const web = { id: '/prod/web', cmd: 'serve', cpus: 0.1, mem: 16, instances: 2, labels: { tier: 'front' } };
 
 describe('REST API', () => {
+  it('refuses bad options with INVALID_OPTIONS naming the field', async () => {
+    await expect(startMarathon({ master: 'nowhere' })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/^options.master: must be host:port/) });
+    await expect(startMarathon({ master: '127.0.0.1:5050', httpPort: 70000 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/^options.httpPort/) });
+  });
+
+  it('publishes api_post_event with the definition on every change', async () => {
+    const { api, m } = await start();
+    const seen: Record<string, unknown>[] = [];
+    m.core.bus.subscribe((e) => e.eventType === 'api_post_event' && seen.push(e.data));
+    await api('POST', '/v2/apps', web);
+    expect(seen[0]).toMatchObject({ eventType: 'api_post_event', uri: '/v2/apps/prod/web', appDefinition: { id: '/prod/web', instances: 2 } });
+  });
+
   it('/ping, /v2/info, /v2/leader, /metrics', async () => {
     const { api, m } = await start();
     expect((await api('GET', '/ping')).body).toBe('pong');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { absoluteId, needsRestart, type AppDefinition } from './app-definition.js';
+import { absoluteId, appToJson, needsRestart, type AppDefinition } from './app-definition.js';
 import type { AgentFacts } from './constraints.js';
 import { MarathonError } from './errors.js';
 import { EventBus } from './event-bus.js';
@@ -590,6 +590,9 @@ export class MarathonCore {
     };
     if (steps.length > 0) commands.push({ type: 'putDeployment', deployment });
     await this.state.apply(commands);
+    for (const [id, change] of changes) {
+      if (change.to) this.bus.publish('api_post_event', { appDefinition: { ...appToJson(change.to), version }, uri: `/v2/apps${id}` });
+    }
     for (const d of locking.values()) this.bus.publish('deployment_failed', { id: d.id, plan: this.planJson(d), reason: `replaced by ${deployment.id} (force)` });
     if (steps.length > 0) this.bus.publish('deployment_info', { plan: this.planJson(deployment), currentStep: steps[0] });
     this.kick();
