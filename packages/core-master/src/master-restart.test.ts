@@ -3,7 +3,7 @@ import { MemoryStateStore } from '@meso/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerAgent } from './agents/agent-registration.js';
 import { accept } from './calls/offer-calls.js';
-import { reconcile } from './calls/task-calls.js';
+import { kill, reconcile } from './calls/task-calls.js';
 import { FakeAgentLink, MasterFixture, scalars, type FakeFramework } from './master.fixture.js';
 
 let fx: MasterFixture | undefined;
@@ -88,6 +88,25 @@ describe('master restart', () => {
     expect(fw.link.take('update')).toEqual([]);
     fx!.clock.advance(10_000);
     expect(fw.link.take('update').map((u) => u.status?.state)).toEqual([TaskState.TASK_LOST]);
+  });
+
+  it('a KILL during the re-registration window waits for the agent: carried out when it returns with the task', async () => {
+    const { agentId, fw } = await restarted();
+    await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' }, agentId: { value: agentId } });
+    expect(fw.link.take('update')).toEqual([]); // not a premature TASK_LOST
+    const link = new FakeAgentLink();
+    registerAgent(fx!.master, reregistration(agentId, fw.id, 't'), link);
+    expect(link.take('killTask').map((k) => k.taskId?.value)).toEqual(['t']);
+  });
+
+  it('a deferred KILL is answered TASK_LOST when the agent never re-registers', async () => {
+    const { fw } = await restarted();
+    await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
+    expect(fw.link.take('update')).toEqual([]);
+    expect(fx!.master.renderMetrics()).toContain('meso_master_kills_deferred 1');
+    fx!.clock.advance(10_000);
+    expect(fw.link.take('update').map((u) => [u.status?.state, u.status?.reason])).toEqual([[TaskState.TASK_LOST, TaskStatus_Reason.REASON_TASK_UNKNOWN]]);
+    expect(fx!.master.deferredCalls).toEqual([]);
   });
 
   it('an UNREACHABLE agent keeps the rest of its removal timeout across a restart', async () => {

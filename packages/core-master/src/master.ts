@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FrameworkInfo_Capability, type Event, type Logger, type MasterMessage, type TimerHandle } from '@meso/proto';
+import { FrameworkInfo_Capability, type Event, type KillRequest, type Logger, type MasterMessage, type TimerHandle } from '@meso/proto';
 import type { StateStore } from '@meso/state';
 import { markUnreachable } from './agents/agent-health.js';
 import { markGone } from './agents/agent-removal.js';
@@ -17,12 +17,13 @@ import { offerToWire } from './observe/wire-views.js';
 import type { ResolvedMasterOptions } from './options.js';
 import { FaultInjector } from './transport/fault-injection.js';
 
-/** An explicit reconciliation of a task the master cannot answer yet (its agent has not re-registered). */
-export interface DeferredReconciliation {
-  frameworkId: string;
-  taskId: string;
-  agentId?: string;
-}
+/**
+ * A call about a task the master cannot answer yet (its agent has not re-registered after a
+ * master restart): an explicit reconciliation, or a KILL.
+ */
+export type DeferredCall =
+  | { kind: 'reconcile'; frameworkId: string; taskId: string; agentId?: string }
+  | { kind: 'kill'; frameworkId: string; request: KillRequest };
 
 /** Liveness bookkeeping of one connected agent. */
 export interface AgentConnection {
@@ -49,8 +50,8 @@ export class Master {
   readonly logger: Logger;
   /** Test-only message faults, applied by the transports (off by default). */
   readonly faults: FaultInjector;
-  /** Reconciliations waiting for an agent to re-register after a master restart (or to time out). */
-  deferredReconciliations: DeferredReconciliation[] = [];
+  /** Reconciliations and kills waiting for an agent to re-register after a master restart (or to time out). */
+  deferredCalls: DeferredCall[] = [];
   private readonly removalTimers = new Map<string, TimerHandle>();
   private readonly failoverTimers = new Map<string, TimerHandle>();
   private readonly unreachableTimers = new Map<string, TimerHandle>();
@@ -170,7 +171,8 @@ export class Master {
 
   /** The Prometheus text of the master's metrics now. */
   renderMetrics(): string {
-    this.metrics.deferredReconciliations = this.deferredReconciliations.length;
+    this.metrics.deferredReconciliations = this.deferredCalls.filter((d) => d.kind === 'reconcile').length;
+    this.metrics.deferredKills = this.deferredCalls.filter((d) => d.kind === 'kill').length;
     return this.metrics.render(this.model);
   }
 

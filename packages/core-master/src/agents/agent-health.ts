@@ -1,7 +1,7 @@
 import { TaskState, TaskStatus_Reason } from '@meso/proto';
 import type { AgentLink } from '../links.js';
 import type { AgentConnection, Master } from '../master.js';
-import { answerDeferredReconciliations, masterUpdate } from '../calls/task-calls.js';
+import { answerDeferredCalls, masterUpdate } from '../calls/task-calls.js';
 import { markGone } from './agent-removal.js';
 import { masterStatus } from '../observe/wire-views.js';
 
@@ -91,6 +91,6 @@ export function markUnreachable(master: Master, agentId: string, why: string): v
     master.sendToFramework(frameworkId, { event: { $case: 'failure', value: { agentId: { value: agentId }, executorId: undefined } } });
   }
   master.startRemovalTimer(agentId, now, () => markGone(master, agentId));
-  answerDeferredReconciliations(master);
+  answerDeferredCalls(master);
   master.requestAllocation();
 }

@@ -13,7 +13,7 @@ import {
 import { MasterError } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { AgentConnection, Master } from '../master.js';
-import { answerDeferredReconciliations, masterUpdate } from '../calls/task-calls.js';
+import { answerDeferredCalls, masterUpdate } from '../calls/task-calls.js';
 import { taskKey, type ExecutorRecord, type TaskRecord } from '../model/model.js';
 import { isTerminalState } from '../model/task-states.js';
 import { masterStatus } from '../observe/wire-views.js';
@@ -205,7 +205,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   }
   startPinging(master, agentId, conn);
   if (master.model.agents.get(agentId)?.maintenance === 'DRAINING') killTasksForDrain(master, agentId);
-  answerDeferredReconciliations(master);
+  answerDeferredCalls(master);
   master.logger.info(reregistered ? 'agent re-registered' : 'agent registered', { agentId, hostname: info.hostname, resources: total.toString(), tasks: tasks.length });
   master.requestAllocation();
   return agentId;

@@ -27,14 +27,30 @@ export function masterUpdate(master: Master, status: TaskStatus): void {
 }
 
 /**
+ * Whether a task the master does not know may still come back with an agent that has not
+ * re-registered since a master restart: the agent named, or any agent when none is named.
+ */
+function awaitingAgent(master: Master, agentId: string | undefined): boolean {
+  if (agentId) return master.model.agents.get(agentId)?.status === 'RECOVERING';
+  for (const a of master.model.agents.values()) if (a.status === 'RECOVERING') return true;
+  return false;
+}
+
+/**
  * KILL: a task on a connected agent that received it => KillTask to the agent. A task the
  * master knows but never sent (or whose agent is gone) => TASK_KILLED from the master. A
- * task the master does not know => TASK_LOST, reason TASK_UNKNOWN.
+ * task the master does not know => TASK_LOST, reason TASK_UNKNOWN; but while its agent may
+ * still re-register after a master restart, the kill waits for it (and is carried out when
+ * the agent returns with the task, or answered TASK_LOST when it does not).
  */
 export function kill(master: Master, fw: FrameworkRecord, req: KillRequest): void {
   const taskId = required(req.taskId?.value, 'task_id', 'task_id');
   const task = master.model.tasks.get(taskKey(fw.id, taskId));
   const now = master.now();
+  if (!task && awaitingAgent(master, req.agentId?.value || undefined)) {
+    master.deferredCalls.push({ kind: 'kill', frameworkId: fw.id, request: req });
+    return;
+  }
   if (!task) {
     const agentId = req.agentId?.value;
     masterUpdate(master, masterStatus({ frameworkId: fw.id, taskId, ...(agentId ? { agentId } : {}), state: TaskState.TASK_LOST, reason: TaskStatus_Reason.REASON_TASK_UNKNOWN, message: 'kill of a task the master does not know', now }));
@@ -100,8 +116,7 @@ function reconcileOne(master: Master, fw: FrameworkRecord, taskId: string, agent
       now,
     });
   }
-  const awaited = agentId ? agent?.status === 'RECOVERING' : [...master.model.agents.values()].some((a) => a.status === 'RECOVERING');
-  if (awaited) return undefined;
+  if (awaitingAgent(master, agentId)) return undefined;
   const gone = agentId ? master.model.goneAgents.has(agentId) : false;
   return masterStatus({
     frameworkId: fw.id,
@@ -134,26 +149,31 @@ export function reconcile(master: Master, fw: FrameworkRecord, req: ReconcileReq
   for (const { taskId, agentId } of asked) {
     const status = reconcileOne(master, fw, taskId, agentId, now);
     if (status) sendReconciled(master, fw.id, status);
-    else master.deferredReconciliations.push({ frameworkId: fw.id, taskId, ...(agentId ? { agentId } : {}) });
+    else master.deferredCalls.push({ kind: 'reconcile', frameworkId: fw.id, taskId, ...(agentId ? { agentId } : {}) });
   }
 }
 
 /**
- * Answers the deferred reconciliations that can be answered now (an agent re-registered or
- * became unreachable); drops those of frameworks gone or disconnected (they reconcile again
- * after re-subscribing).
+ * Retries the deferred calls (an agent re-registered or became unreachable): answers the
+ * reconciliations that can be answered now and carries out or answers the kills; the rest
+ * keep waiting. Those of frameworks gone or disconnected are dropped (a framework reconciles
+ * and kills again after re-subscribing).
  */
-export function answerDeferredReconciliations(master: Master): void {
-  if (master.deferredReconciliations.length === 0) return;
+export function answerDeferredCalls(master: Master): void {
+  if (master.deferredCalls.length === 0) return;
   const now = master.now();
-  const waiting = master.deferredReconciliations;
-  master.deferredReconciliations = [];
+  const waiting = master.deferredCalls;
+  master.deferredCalls = [];
   for (const d of waiting) {
     const fw = master.model.frameworks.get(d.frameworkId);
     if (!fw?.connected) continue;
+    if (d.kind === 'kill') {
+      master.safely('a deferred kill', () => kill(master, fw, d.request));
+      continue;
+    }
     const status = reconcileOne(master, fw, d.taskId, d.agentId, now);
     if (status) sendReconciled(master, fw.id, status);
-    else master.deferredReconciliations.push(d);
+    else master.deferredCalls.push(d);
   }
 }
 
