@@ -77,14 +77,19 @@ describe('master restart', () => {
     expect(s.tasks.map((t) => [t.id, t.state])).toEqual([['t', 'TASK_RUNNING']]);
   });
 
-  it('refuses to start on a truncated registry file, naming the file', async () => {
+  it.each([
+    ['truncated', (text: string) => text.slice(0, Math.floor(text.length / 2))],
+    ['altered (checksum)', (text: string) => text.replace('"name":"test"', '"name":"tampered"')],
+  ])('refuses to start on a %s registry file, naming the file', async (_what, damage) => {
     const { c } = await running({});
     await c.master.close();
     const dir = join(c.workDir, 'registry', 'frameworks');
     const [file] = await readdir(dir);
     const path = join(dir, file ?? '');
     const text = await readFile(path, 'utf8');
-    await writeFile(path, text.slice(0, Math.floor(text.length / 2)));
+    const damaged = damage(text);
+    expect(damaged).not.toBe(text);
+    await writeFile(path, damaged);
     const started = startMaster({ port: 0, workDir: c.workDir, logger: silentLogger });
     await expect(started).rejects.toMatchObject({ code: 'REGISTRY_CORRUPT', field: path });
     await expect(started).rejects.toThrow(path);
