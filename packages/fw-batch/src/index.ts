@@ -10,3 +10,8 @@ export { type Quota, type SharePolicy, type PendingTask, type UserUsage, weightO
 export { type OfferView, type PlaceableTask, type GroupState, type PlacementInput, type Placement, type PlacementResult, placeTasks, constraintViolation, groupViolation, unschedulableReason } from './placement.js';
 export { type RunningTask, type AgentView, type WaitingTask, type PreemptionPlan, planPreemption } from './preemption.js';
 export { retryDelayMs, quantile, findStragglers } from './retry.js';
+export { startBatch, BATCH_DEFAULTS, type BatchOptions, type RunningBatch } from './start-batch.js';
+export { BatchEngine, ENGINE_DEFAULTS, type EngineTuning, type EngineCounters, type SchedulerCalls } from './engine.js';
+export { BatchState, isLive, taskIdOf, type Command, type JobRecord, type TaskRecord, type InstanceRecord, type EndReason, type PolicyRecord } from './state.js';
+export { createApiHandler } from './http-api.js';
+export { jobState, jobView, usageView, whyView, type JobState } from './views.js';
