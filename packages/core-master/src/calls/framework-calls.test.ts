@@ -1,5 +1,5 @@
 import { MemoryStateStore } from '@meso/state';
-import { FakeClock, FrameworkInfo_Capability, Offer_Operation_Type, SubscribeRequest, TaskState, TaskStatus_Reason } from '@meso/proto';
+import { createLogger, FakeClock, FrameworkInfo_Capability, Offer_Operation_Type, SubscribeRequest, TaskState, TaskStatus_Reason } from '@meso/proto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeFrameworkLink, MasterFixture, refusedWith, scalars } from '../master.fixture.js';
 import { runSchedulerCall } from './dispatch.js';
@@ -189,6 +189,14 @@ describe('failover timeout across master restarts (MESOS-4659 done better)', () 
     clock.advance(10_000);
     await fx.settle();
     expect(fx.master.model.frameworks.has(fw.id)).toBe(true);
+  });
+
+  it('logs (cannot yet refuse) a re-subscription under another principal', async () => {
+    const lines: string[] = [];
+    fx = await MasterFixture.create({ logger: createLogger('master', { level: 'warn', write: (l) => lines.push(l) }) });
+    const fw = await fx.subscribe({ principal: 'alice' });
+    await fx.subscribe({ id: { value: fw.id }, principal: 'mallory' });
+    expect(lines.some((l) => l.includes('another principal') && l.includes('mallory'))).toBe(true);
   });
 
   it('a re-subscription clears the persisted disconnect', async () => {

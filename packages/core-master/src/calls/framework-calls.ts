@@ -47,8 +47,17 @@ export async function subscribe(master: Master, req: SubscribeRequest, makeLink:
     if (master.model.removedFrameworks.has(requestedId)) {
       throw new MasterError('FRAMEWORK_REMOVED', `framework '${requestedId}' was removed (torn down or failed over too late); subscribe as a new framework`, 'framework_info.id');
     }
-    if (!master.model.frameworks.has(requestedId)) {
+    const known = master.model.frameworks.get(requestedId);
+    if (!known) {
       throw new MasterError('UNKNOWN_FRAMEWORK', `framework '${requestedId}' is not known to this master`, 'framework_info.id');
+    }
+    // Without authentication the master cannot refuse a stolen id; it says so in the log.
+    if (known.info.principal !== info.principal || known.info.user !== info.user) {
+      master.logger.warn('framework re-subscribed under another principal or user (refused once authentication exists)', {
+        frameworkId: requestedId,
+        principal: { was: known.info.principal, now: info.principal },
+        user: { was: known.info.user, now: info.user },
+      });
     }
   }
   const frameworkId = isNew ? master.ids.frameworkId() : requestedId;
