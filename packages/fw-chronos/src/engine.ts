@@ -5,12 +5,12 @@ import { normalizeJob, startingDeadlineMs, type Job } from './job.js';
 import { ChronosMetrics, SampleWindow } from './metrics.js';
 import { decideDueRuns } from './missed-runs.js';
 import { placeRuns } from './placement.js';
-import type { JobRecord, Repository } from './repository.js';
+import type { Command, JobRecord, Repository } from './repository.js';
 import { isRunFinished, isRunLaunched, runKey, taskIdOf, type RunRecord, type RunTrigger } from './run.js';
 import { nextRunAfter, scheduleSpecOf, type ScheduleSpec } from './schedule.js';
 
 /** The scheduler calls the engine makes (a `Scheduler` from `@meso/sdk-scheduler`). */
-export type SchedulerCalls = Pick<Scheduler, 'events' | 'launch' | 'decline' | 'revive' | 'suppress' | 'kill' | 'reconcile'>;
+export type SchedulerCalls = Pick<Scheduler, 'events' | 'launch' | 'decline' | 'revive' | 'suppress' | 'kill' | 'reconcile' | 'acknowledge'>;
 
 /** Tuning of the engine; every field has a default in {@link ENGINE_DEFAULTS}. */
 export interface EngineTuning {
@@ -37,12 +37,23 @@ export const ENGINE_DEFAULTS: Required<EngineTuning> = {
 
 const NOT_LAUNCHED = new Set(['UNKNOWN_OFFER', 'TASK_DOES_NOT_FIT', 'RESOURCES_EXCEED_OFFER', 'NOT_CONNECTED', 'INVALID_OFFERS']);
 
+/** A copy of a run as it is now, for a write that happens later. */
+function snapshot(run: RunRecord): RunRecord {
+  return { ...run, attempts: [...run.attempts] };
+}
+
 /**
  * The job scheduler: fires due runs off the injected clock, writes each run to the ledger before
  * launching it, places runs in held offers, follows task states, retries, triggers dependents,
  * and plans offers ahead (revive before a run is due, suppress when idle). Decisions are the pure
  * functions of schedule.ts, missed-runs.ts, dag.ts and placement.ts; this class does the I/O.
- * Every event, timer and API call runs through one serial queue, so state changes never interleave.
+ *
+ * Concurrency model: every state change happens synchronously in memory (so changes never
+ * interleave), and starts the durable writes it needs; anything the outside world may act on
+ * waits for those writes — a launch waits for the run's STAGING entry (and for the
+ * compare-and-set that makes the run the only one for its scheduled time), a status update is
+ * acknowledged only once its effects are durable, an API call answers once its write is done.
+ * Writes to different keys proceed in parallel.
  */
 export class JobEngine {
   readonly metrics = new ChronosMetrics();
@@ -51,6 +62,8 @@ export class JobEngine {
   private readonly specs = new Map<string, ScheduleSpec | undefined>();
   private readonly nextDue = new Map<string, number>();
   private readonly active = new Map<string, RunRecord>();
+  /** Outcome of the compare-and-set that created each active run's ledger entry. */
+  private readonly created = new Map<string, Promise<boolean>>();
   private readonly byTask = new Map<string, string>();
   private readonly history = new Map<string, number[]>();
   private readonly durations = new Map<string, SampleWindow>();
@@ -59,14 +72,19 @@ export class JobEngine {
   private readonly timedOut = new Set<string>();
   private readonly completionTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
   private readonly awaitingReconcile = new Set<string>();
-  private serialChain: Promise<unknown> = Promise.resolve();
+  private readonly pending = new Set<Promise<unknown>>();
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private timerAt: number | undefined;
   private gateOpen = false;
   private gateDeadline = 0;
-  /** Whether offers are suppressed; undefined until the first decision (a new subscription starts unsuppressed, but declines of an earlier process may still filter offers, so the first wish for offers always revives). */
+  /**
+   * Whether offers are suppressed; undefined until the first decision. A new subscription starts
+   * unsuppressed, but declines of an earlier process may still filter offers, so the first wish
+   * for offers always revives (which clears filters).
+   */
   private suppressed: boolean | undefined = undefined;
   private closed = false;
+  private tickRequested = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -81,20 +99,25 @@ export class JobEngine {
 
   /**
    * Loads jobs and the ledger, asks the master about every run that may hold a task, and starts
-   * following events. Nothing is fired or launched until the master answered (or
-   * `reconcileTimeoutMs` passed).
+   * following events (acknowledging each update once its effects are durable: connect the
+   * scheduler with `autoAcknowledge: false`). Nothing is fired or launched until the master
+   * answered (or `reconcileTimeoutMs` passed).
    */
   async start(): Promise<void> {
     for (const record of await this.repo.loadJobs()) this.indexJob(record);
     for (const run of await this.repo.loadRuns()) {
+      const record = this.jobs.get(run.job);
+      if (record && run.trigger === 'schedule' && run.scheduledFor > record.cursor) record.cursor = run.scheduledFor;
       if (isRunFinished(run.state)) {
         if (run.state === 'SUCCEEDED' && run.start !== undefined && run.end !== undefined) this.durationWindow(run.job).add(run.end - run.start);
         this.remember(run);
         continue;
       }
       this.track(run);
+      this.created.set(runKey(run.job, run.scheduledFor), Promise.resolve(true));
     }
-    const toReconcile = [...this.active.values()].filter((r) => isRunLaunched(r.state) && r.taskId);
+    for (const name of this.jobs.keys()) this.updateNextDue(name);
+    const toReconcile = [...this.active.values()].filter((r) => (isRunLaunched(r.state) || r.state === 'QUEUED') && r.taskId);
     for (const r of toReconcile) this.awaitingReconcile.add(r.taskId!);
     this.loop = this.consume();
     if (toReconcile.length > 0) {
@@ -104,16 +127,15 @@ export class JobEngine {
     } else {
       this.gateOpen = true;
     }
-    await this.serial(() => this.tick());
+    this.tick();
   }
 
-  /** Stops timers and the event loop (the scheduler itself is closed by the caller). */
+  /** Stops timers and waits for pending writes (the scheduler itself is closed by the caller). */
   async close(): Promise<void> {
     this.closed = true;
     this.clock.clearTimeout(this.timer);
     for (const t of this.completionTimers.values()) this.clock.clearTimeout(t);
-    await this.serialChain.catch(() => undefined);
-    await this.repo.flush();
+    await this.flush();
   }
 
   /** Resolves when the event loop ended (after the scheduler closed). */
@@ -121,88 +143,103 @@ export class JobEngine {
     return this.loop ?? Promise.resolve();
   }
 
+  /** Waits for every write started so far. */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.repo.flush();
+  }
+
   // ---- API ---------------------------------------------------------------------------------
 
   /** Creates or replaces a job (POST /iso8601, /dependency). Throws INVALID_JOB; nothing stored then. */
-  upsertJob(input: unknown, kind?: 'scheduled' | 'dependent'): Promise<Job> {
-    return this.serial(async () => {
-      const now = this.clock.now();
-      const name = (input as { name?: unknown })?.name;
-      const previous = typeof name === 'string' ? this.jobs.get(name) : undefined;
-      const existing = new Map([...this.jobs].filter(([n]) => n !== name).map(([n, r]) => [n, r.job]));
-      const job = normalizeJob(input, { existing, now, ...(previous ? { previous: previous.job } : {}), ...(kind ? { kind } : {}) });
-      const record: JobRecord = previous
-        ? { ...previous, job, cursor: Math.max(previous.cursor, now - 1) }
-        : { job, createdAt: now, cursor: now - 1, dependencyCursor: now };
+  async upsertJob(input: unknown, kind?: 'scheduled' | 'dependent'): Promise<Job> {
+    const now = this.clock.now();
+    const name = (input as { name?: unknown })?.name;
+    const previous = typeof name === 'string' ? this.jobs.get(name) : undefined;
+    const existing = new Map([...this.jobs].filter(([n]) => n !== name).map(([n, r]) => [n, r.job]));
+    const job = normalizeJob(input, { existing, now, ...(previous ? { previous: previous.job } : {}), ...(kind ? { kind } : {}) });
+    const record: JobRecord = previous
+      ? { ...previous, job, cursor: Math.max(previous.cursor, now - 1) }
+      : { job, createdAt: now, cursor: now - 1, dependencyCursor: now };
+    if (previous) {
+      // Runs prepared ahead under the old definition are withdrawn (never launched: their time is still ahead).
+      for (const [key, run] of [...this.active]) {
+        if (run.job !== job.name || !this.isUnlaunched(run) || run.scheduledFor <= now) continue;
+        this.untrack(key, run);
+        const created = this.created.get(key) ?? Promise.resolve(true);
+        this.created.delete(key);
+        void created.then((ok) => ok && this.write({ type: 'deleteRun', job: run.job, scheduledFor: run.scheduledFor }));
+      }
+    }
+    this.indexJob(record);
+    try {
       await this.repo.apply({ type: 'putJob', record });
-      this.indexJob(record);
-      await this.tick();
-      return job;
-    });
+    } catch (e) {
+      if (previous) this.indexJob(previous);
+      else this.forgetJob(job.name);
+      throw new ChronosError('INTERNAL', `could not store job ${job.name}: ${(e as Error).message}`, { cause: e });
+    }
+    this.tick();
+    return job;
   }
 
   /** Deletes a job and its ledger (DELETE /job/{name}); kills its running tasks. */
-  deleteJob(name: string): Promise<void> {
-    return this.serial(async () => {
-      this.requireJob(name);
-      const dependents = [...this.jobs.values()].filter((r) => r.job.parents.includes(name)).map((r) => r.job.name);
-      if (dependents.length > 0) throw new ChronosError('HAS_DEPENDENTS', `job '${name}' has dependents (${dependents.join(', ')}); delete them first`);
-      for (const [key, run] of [...this.active]) {
-        if (run.job !== name) continue;
-        if (run.taskId && isRunLaunched(run.state)) await this.scheduler.kill(run.taskId).catch(() => undefined);
-        this.untrack(key, run);
-      }
-      await this.repo.apply({ type: 'deleteJob', name });
-      this.jobs.delete(name);
-      this.specs.delete(name);
-      this.nextDue.delete(name);
-      this.history.delete(name);
-      this.durations.delete(name);
-      this.armTimer();
-    });
+  async deleteJob(name: string): Promise<void> {
+    this.requireJob(name);
+    const dependents = [...this.jobs.values()].filter((r) => r.job.parents.includes(name)).map((r) => r.job.name);
+    if (dependents.length > 0) throw new ChronosError('HAS_DEPENDENTS', `job '${name}' has dependents (${dependents.join(', ')}); delete them first`);
+    for (const [key, run] of [...this.active]) {
+      if (run.job !== name) continue;
+      if (run.taskId && isRunLaunched(run.state)) void this.scheduler.kill(run.taskId).catch(() => undefined);
+      this.untrack(key, run);
+    }
+    this.forgetJob(name);
+    this.armTimer();
+    await this.flush();
+    await this.repo.apply({ type: 'deleteJob', name });
   }
 
   /** Starts a run now (PUT /job/{name}), optionally with other arguments. */
-  runNow(name: string, args?: string[]): Promise<RunRecord> {
-    return this.serial(async () => {
-      this.requireJob(name);
-      const run = await this.createRun(name, this.clock.now(), 'manual', args);
-      await this.tick();
-      return run;
-    });
+  async runNow(name: string, args?: string[]): Promise<RunRecord> {
+    this.requireJob(name);
+    const run = this.newRun(name, this.clock.now(), 'manual', args)!;
+    const created = this.persistRun(run);
+    this.tick();
+    await created;
+    return run;
   }
 
-  /** Marks the job's latest run a success and fires its dependents (PUT /job/success/{name}). */
-  markSuccess(name: string): Promise<void> {
-    return this.serial(async () => {
-      this.requireJob(name);
-      await this.countSuccess(name);
-      await this.tick();
-    });
+  /** Counts a success for the job and fires its dependents (PUT /job/success/{name}). */
+  async markSuccess(name: string): Promise<void> {
+    this.requireJob(name);
+    const writes = this.countSuccess(name);
+    this.tick();
+    await writes;
   }
 
   /** Kills the job's running tasks (DELETE /task/kill/{name}); they are not retried. */
-  killTasks(name: string): Promise<number> {
-    return this.serial(async () => {
-      this.requireJob(name);
-      let killed = 0;
-      for (const [key, run] of [...this.active]) {
-        if (run.job !== name) continue;
-        if (run.taskId && isRunLaunched(run.state)) {
-          this.killRequested.add(run.taskId);
-          await this.scheduler.kill(run.taskId).catch((e) => this.logger.warn(`kill ${run.taskId}: ${(e as Error).message}`));
-          killed++;
-        } else {
-          run.state = 'FAILED';
-          run.message = 'killed before launch';
-          run.end = this.clock.now();
-          await this.repo.apply({ type: 'updateRun', run });
-          this.untrack(key, run);
-          this.remember(run);
-        }
+  async killTasks(name: string): Promise<number> {
+    this.requireJob(name);
+    let killed = 0;
+    const writes: Promise<unknown>[] = [];
+    for (const [key, run] of [...this.active]) {
+      if (run.job !== name) continue;
+      if (run.taskId && isRunLaunched(run.state)) {
+        this.killRequested.add(run.taskId);
+        void this.scheduler.kill(run.taskId).catch((e) => this.logger.warn(`kill ${run.taskId}: ${(e as Error).message}`));
+        killed++;
+      } else {
+        run.state = 'FAILED';
+        run.message = 'killed before launch';
+        run.end = this.clock.now();
+        writes.push(this.persistRun(run));
+        this.untrack(key, run);
+        this.remember(run);
       }
-      return killed;
-    });
+    }
+    this.tick();
+    await Promise.all(writes);
+    return killed;
   }
 
   listJobs(): Job[] {
@@ -216,7 +253,7 @@ export class JobEngine {
   /** The job's runs from the ledger, oldest first. */
   async runsOf(name: string): Promise<RunRecord[]> {
     this.requireJob(name);
-    await this.repo.flush();
+    await this.flush();
     return this.repo.loadRuns(name);
   }
 
@@ -244,29 +281,67 @@ export class JobEngine {
     };
   }
 
-  // ---- the serial queue, timers ------------------------------------------------------------
+  // ---- writes, timers ----------------------------------------------------------------------
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.serialChain.then(fn);
-    this.serialChain = next.catch(() => undefined);
-    return next;
+  /** Starts a durable write; resolves false (after logging) if it failed. */
+  private write(command: Command): Promise<boolean> {
+    const p = this.repo.apply(command).catch((e) => {
+      this.logger.error(`state write ${command.type} failed: ${(e as Error).message}`);
+      return false;
+    });
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+    return p;
+  }
+
+  /**
+   * Writes a run as it is now. Its first write creates the ledger entry with compare-and-set;
+   * if an entry already existed for that (job, scheduled time) the run is dropped — it was
+   * fired before — and every later write of it is refused too. Resolves true once durable.
+   */
+  private persistRun(run: RunRecord): Promise<boolean> {
+    const key = runKey(run.job, run.scheduledFor);
+    const snap = snapshot(run);
+    const created = this.created.get(key);
+    if (!created) {
+      const p = this.write({ type: 'createRun', run: snap });
+      this.created.set(key, p);
+      void p.then((ok) => {
+        if (!ok && this.active.get(key) === run) {
+          this.logger.warn(`job ${run.job}: a run for ${new Date(run.scheduledFor).toISOString()} is already in the ledger; not running it again`);
+          this.untrack(key, run);
+          this.metrics.counters.runsStarted--;
+          this.armTimer();
+        }
+      });
+      return p;
+    }
+    return created.then((ok) => (ok ? this.write({ type: 'updateRun', run: snap }) : false));
+  }
+
+  private saveJob(name: string): Promise<boolean> {
+    const record = this.jobs.get(name);
+    return record ? this.write({ type: 'putJob', record }) : Promise.resolve(false);
   }
 
   private armTimer(): void {
     if (this.closed) return;
     const now = this.clock.now();
+    const ahead = this.suppressed !== false ? this.tuning.reviveLeadMs : 0;
     let at = Infinity;
     if (!this.gateOpen) at = this.gateDeadline;
     else {
-      for (const t of this.nextDue.values()) at = Math.min(at, this.suppressed !== false ? t - this.tuning.reviveLeadMs : t);
+      for (const t of this.nextDue.values()) at = Math.min(at, t - ahead, t);
       for (const r of this.active.values()) {
-        if (r.state === 'RETRY_WAIT') at = Math.min(at, (r.notBefore ?? now) - (this.suppressed !== false ? this.tuning.reviveLeadMs : 0), r.notBefore ?? now);
+        if (r.state === 'RETRY_WAIT') at = Math.min(at, (r.notBefore ?? now) - ahead, r.notBefore ?? now);
         if (r.state === 'QUEUED' && r.trigger === 'schedule' && r.attempt === 1 && this.jobs.get(r.job)?.job.missedRunPolicy === 'skip') {
           at = Math.min(at, r.scheduledFor + this.deadlineOf(r.job) + 1);
         }
       }
       for (const o of this.offers.values()) at = Math.min(at, o.since + this.tuning.offerHoldMs);
     }
+    // Work due before now (e.g. the revive lead already passed) needs no earlier wake-up than now.
+    if (at !== Infinity) at = Math.max(at, now);
     if (at === this.timerAt && this.timer) return;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -276,32 +351,50 @@ export class JobEngine {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.timerAt = undefined;
-      void this.serial(() => this.tick()).catch((e) => this.logger.error(`tick failed: ${(e as Error).stack ?? String(e)}`));
-    }, Math.max(0, at - now));
+      try {
+        this.tick();
+      } catch (e) {
+        this.logger.error(`tick failed: ${(e as Error).stack ?? String(e)}`);
+      }
+    }, at - now);
   }
 
   /** Fires what is due, starts retries, places queued runs, plans offers, re-arms the timer. */
-  private async tick(): Promise<void> {
+  private tick(): void {
     if (this.closed) return;
     const now = this.clock.now();
-    if (!this.gateOpen && now >= this.gateDeadline && this.gateDeadline > 0) {
+    if (!this.gateOpen && this.gateDeadline > 0 && now >= this.gateDeadline) {
       this.logger.warn(`no answer from the master for ${this.awaitingReconcile.size} task(s) after ${this.tuning.reconcileTimeoutMs} ms; firing anyway`);
       this.openGate();
     }
     if (this.gateOpen) {
-      const due = [...this.nextDue].filter(([, t]) => t <= now).map(([name]) => name);
-      await Promise.all(due.map((name) => this.fireDue(name, now)));
+      for (const [name, t] of this.nextDue) {
+        if (t <= now) this.fireDue(name, now);
+        else if (t - now <= this.tuning.reviveLeadMs) this.prepareRun(name, t);
+      }
       for (const run of this.active.values()) {
         if (run.state === 'RETRY_WAIT' && (run.notBefore ?? 0) <= now) {
           run.state = 'QUEUED';
-          await this.repo.apply({ type: 'updateRun', run });
+          void this.persistRun(run);
         }
       }
-      await this.expireSkippable(now);
-      await this.placeQueued(now);
+      this.expireSkippable(now);
+      this.placeQueued(now);
+      // Due runs that found no offer are made durable as QUEUED.
+      for (const run of this.active.values()) if (!this.created.has(runKey(run.job, run.scheduledFor))) void this.persistRun(run);
     }
-    await this.planOffers(now);
+    this.planOffers(now);
     this.armTimer();
+  }
+
+  /** One tick after the current burst of events (a thousand updates cost one pass, not a thousand). */
+  private requestTick(): void {
+    if (this.tickRequested) return;
+    this.tickRequested = true;
+    setImmediate(() => {
+      this.tickRequested = false;
+      this.tick();
+    });
   }
 
   private openGate(): void {
@@ -316,7 +409,7 @@ export class JobEngine {
     return job ? startingDeadlineMs(job) : 0;
   }
 
-  private async fireDue(name: string, now: number): Promise<void> {
+  private fireDue(name: string, now: number): void {
     const record = this.jobs.get(name);
     const spec = this.specs.get(name);
     if (!record || !spec) return;
@@ -324,36 +417,85 @@ export class JobEngine {
     const decision = decideDueRuns({ spec, cursor: record.cursor, now, policy: job.missedRunPolicy, startingDeadlineMs: startingDeadlineMs(job), maxCatchUp: this.tuning.maxCatchUp });
     if (decision.skipped > 0) {
       const at = decision.latestSkipped ?? record.cursor + 1;
-      const skipped: RunRecord = { job: name, scheduledFor: at, trigger: 'schedule', attempt: 1, state: 'SKIPPED', skippedCount: decision.skipped, end: now, message: `missed ${decision.skipped} scheduled run(s) (policy ${job.missedRunPolicy}, starting deadline ${job.epsilon})`, attempts: [] };
-      if (await this.repo.apply({ type: 'createRun', run: skipped })) this.remember(skipped);
+      const message = `missed ${decision.skipped} scheduled run(s) (policy ${job.missedRunPolicy}, starting deadline ${job.epsilon})`;
+      const skipped: RunRecord = { job: name, scheduledFor: at, trigger: 'schedule', attempt: 1, state: 'SKIPPED', skippedCount: decision.skipped, end: now, message, attempts: [] };
+      if (!this.knownRun(name, at)) {
+        void this.persistRun(skipped);
+        this.remember(skipped);
+      }
       job.skippedCount += decision.skipped;
       this.metrics.counters.runsSkipped += decision.skipped;
-      this.logger.warn(`job ${name}: ${skipped.message}`);
+      this.logger.warn(`job ${name}: ${message}`);
     }
-    await Promise.all(decision.fire.map((t) => this.createRun(name, t, 'schedule')));
+    const firstFired = decision.fire[0];
+    if (firstFired !== undefined && job.missedRunPolicy !== 'catchUp') {
+      // An older scheduled run still waiting (prepared before a restart, or queued behind a
+      // non-concurrent run) is superseded by the newer one: one run for any number of missed times.
+      for (const [key, run] of [...this.active]) {
+        if (run.job !== name || !this.isUnlaunched(run) || run.scheduledFor >= firstFired) continue;
+        run.state = 'SKIPPED';
+        run.skippedCount = 1;
+        run.end = now;
+        run.message = `superseded by the run of ${new Date(firstFired).toISOString()} (policy ${job.missedRunPolicy})`;
+        void this.persistRun(run);
+        this.untrack(key, run);
+        this.remember(run);
+        job.skippedCount++;
+        this.metrics.counters.runsSkipped++;
+      }
+    }
+    for (const t of decision.fire) this.newRun(name, t, 'schedule');
     record.cursor = decision.cursor ?? record.cursor;
-    await this.repo.apply({ type: 'putJob', record });
+    // The cursor is written with the job's next counter change, not on every firing: the ledger
+    // entries are the durable truth, and start() moves each cursor up to its latest entry.
+    if (decision.skipped > 0) void this.saveJob(name);
     this.updateNextDue(name);
   }
 
-  /** Writes a new run to the ledger (refused if one exists for that time: never twice) and queues it. */
-  private async createRun(name: string, scheduledFor: number, trigger: RunTrigger, args?: string[]): Promise<RunRecord> {
+  private knownRun(job: string, at: number): boolean {
+    return this.active.has(runKey(job, at)) || (this.history.get(job)?.includes(at) ?? false);
+  }
+
+  /**
+   * A new run in memory, QUEUED (its ledger entry is written by the next persistRun). A
+   * scheduled time this process already knows is never run again; manual and dependency runs at
+   * a taken millisecond move to the next one.
+   */
+  private newRun(name: string, scheduledFor: number, trigger: RunTrigger, args?: string[]): RunRecord | undefined {
     let at = scheduledFor;
-    for (let i = 0; ; i++) {
-      const run: RunRecord = { job: name, scheduledFor: at, trigger, attempt: 1, state: 'QUEUED', attempts: [], ...(args ? { arguments: args } : {}) };
-      if (await this.repo.apply({ type: 'createRun', run })) {
-        this.track(run);
-        this.metrics.counters.runsStarted++;
-        return run;
-      }
-      // A scheduled time already in the ledger was fired before (e.g. before a crash): never again.
-      if (trigger === 'schedule' || i >= 10) return run;
-      at++; // manual and dependency runs at the same millisecond: take the next one
+    while (this.knownRun(name, at)) {
+      if (trigger === 'schedule') return undefined;
+      at++;
     }
+    const run: RunRecord = { job: name, scheduledFor: at, trigger, attempt: 1, state: 'QUEUED', attempts: [], ...(args ? { arguments: args } : {}) };
+    this.track(run);
+    this.metrics.counters.runsStarted++;
+    return run;
+  }
+
+  /**
+   * Writes the ledger entry of a scheduled run ahead of its time (with the revive lead), task id
+   * included, so that at the due time the launch waits for no write: the compare-and-set that
+   * makes it the only run for its time and the task id are already durable. A restart reconciles
+   * such an entry like a launched one before deciding anything about it.
+   */
+  private prepareRun(name: string, at: number): void {
+    if (this.knownRun(name, at)) return;
+    const run = this.newRun(name, at, 'schedule');
+    if (!run) return;
+    run.notBefore = at;
+    run.taskId = taskIdOf(run);
+    this.byTask.set(run.taskId, runKey(name, at));
+    void this.persistRun(run);
+  }
+
+  /** A run prepared ahead or queued that has not been sent to the master by this process. */
+  private isUnlaunched(run: RunRecord): boolean {
+    return run.state === 'QUEUED' && run.trigger === 'schedule' && run.attempt === 1 && run.launchedAt === undefined;
   }
 
   /** Queued runs under `skip` that missed their starting deadline are given up, on the record. */
-  private async expireSkippable(now: number): Promise<void> {
+  private expireSkippable(now: number): void {
     for (const [key, run] of [...this.active]) {
       if (run.state !== 'QUEUED' || run.trigger !== 'schedule' || run.attempt !== 1) continue;
       const job = this.jobs.get(run.job)?.job;
@@ -362,20 +504,21 @@ export class JobEngine {
       run.skippedCount = 1;
       run.end = now;
       run.message = `could not start within the starting deadline ${job.epsilon}`;
-      await this.repo.apply({ type: 'updateRun', run });
+      void this.persistRun(run);
       job.skippedCount++;
       this.metrics.counters.runsSkipped++;
       this.untrack(key, run);
       this.remember(run);
-      await this.saveJob(run.job);
+      void this.saveJob(run.job);
     }
   }
 
   // ---- offers and launches -----------------------------------------------------------------
 
-  private async placeQueued(now: number): Promise<void> {
+  private placeQueued(now: number): void {
     if (this.offers.size === 0) return;
-    const busy = new Set([...this.active.values()].filter((r) => isRunLaunched(r.state)).map((r) => r.job));
+    const busy = new Set<string>();
+    for (const r of this.active.values()) if (isRunLaunched(r.state)) busy.add(r.job);
     const candidates: RunRecord[] = [];
     for (const run of [...this.active.values()].sort((a, b) => a.scheduledFor - b.scheduledFor)) {
       if (run.state !== 'QUEUED' || (run.notBefore ?? 0) > now) continue;
@@ -388,62 +531,93 @@ export class JobEngine {
       candidates.push(run);
     }
     if (candidates.length === 0) return;
+    const preparedKeys = new Set(candidates.filter((r) => r.taskId === taskIdOf(r) && this.created.has(runKey(r.job, r.scheduledFor))).map((r) => runKey(r.job, r.scheduledFor)));
     const placements = placeRuns(candidates, [...this.offers.values()].map((o) => o.offer), (n) => this.jobs.get(n)?.job);
-    await Promise.all(
-      placements.map(async (p) => {
-        this.offers.delete(p.offer.id);
-        for (const run of p.runs) {
-          run.state = 'STAGING';
-          run.taskId = taskIdOf(run);
-          run.agentId = p.offer.agentId;
-          run.launchedAt = now;
-          this.byTask.set(run.taskId, runKey(run.job, run.scheduledFor));
+    for (const p of placements) {
+      this.offers.delete(p.offer.id);
+      for (const run of p.runs) {
+        run.state = 'STAGING';
+        run.taskId = taskIdOf(run);
+        run.agentId = p.offer.agentId;
+        run.launchedAt = now;
+        this.byTask.set(run.taskId, runKey(run.job, run.scheduledFor));
+      }
+      // The ledger holds the run with its task id before the master hears of the task: written
+      // now (STAGING), or ahead of time by prepareRun — then the launch waits for no new write,
+      // and the STAGING write follows it.
+      const later: RunRecord[] = [];
+      const durable = p.runs.map((run) => {
+        const key = runKey(run.job, run.scheduledFor);
+        if (preparedKeys.has(key)) {
+          later.push(run);
+          return this.created.get(key)!;
         }
-        // The ledger says STAGING with the task id before the master hears of the task.
-        await Promise.all(p.runs.map((run) => this.repo.apply({ type: 'updateRun', run })));
-        this.metrics.counters.launches += p.tasks.length;
+        return this.persistRun(run);
+      });
+      void Promise.all(durable).then(async (oks) => {
+        const tasks = p.tasks.filter((_, i) => oks[i]);
+        if (tasks.length === 0) {
+          await this.scheduler.decline(p.offer.id, { refuseSeconds: 1 }).catch(() => undefined);
+          return;
+        }
+        this.metrics.counters.launches += tasks.length;
+        const launched = this.scheduler.launch(p.offer, tasks, { refuseSeconds: 1 });
+        for (const run of later) void this.persistRun(run);
         try {
-          await this.scheduler.launch(p.offer, p.tasks, { refuseSeconds: 1 });
+          await launched;
         } catch (e) {
-          const code = (e as { code?: string }).code ?? '';
-          this.logger.warn(`launch of ${p.tasks.map((t) => t.taskId).join(', ')} failed: ${code} ${(e as Error).message}`);
-          if (!NOT_LAUNCHED.has(code)) return; // outcome unknown: the SDK reconciles these tasks
-          for (const run of p.runs) {
-            this.byTask.delete(run.taskId!);
-            run.state = 'QUEUED';
-            delete run.taskId;
-            await this.repo.apply({ type: 'updateRun', run });
-          }
+          this.launchFailed(p.runs.filter((_, i) => oks[i]), e);
         }
-      }),
-    );
+      });
+    }
+  }
+
+  private launchFailed(runs: RunRecord[], e: unknown): void {
+    const code = (e as { code?: string }).code ?? '';
+    this.logger.warn(`launch of ${runs.map((r) => r.taskId).join(', ')} failed: ${code} ${(e as Error).message}`);
+    if (!NOT_LAUNCHED.has(code)) return; // outcome unknown: the SDK reconciles these tasks
+    for (const run of runs) {
+      if (run.state !== 'STAGING' || !run.taskId) continue;
+      this.byTask.delete(run.taskId);
+      run.state = 'QUEUED';
+      delete run.taskId;
+      void this.persistRun(run);
+    }
+    this.tick();
   }
 
   /** Revive a little before work is due, hold offers while it is, decline and suppress when idle. */
-  private async planOffers(now: number): Promise<void> {
+  private planOffers(now: number): void {
     const lead = this.tuning.reviveLeadMs;
     let wanted = false;
     if (this.gateOpen) {
       for (const r of this.active.values()) {
-        if (r.state === 'QUEUED' || (r.state === 'RETRY_WAIT' && (r.notBefore ?? 0) - now <= lead)) wanted = true;
+        if (r.state === 'QUEUED' || (r.state === 'RETRY_WAIT' && (r.notBefore ?? 0) - now <= lead)) {
+          wanted = true;
+          break;
+        }
       }
       if (!wanted) for (const t of this.nextDue.values()) if (t - now <= lead) wanted = true;
     }
     const stale = [...this.offers.values()].filter((o) => !wanted || now - o.since >= this.tuning.offerHoldMs).map((o) => o.offer.id);
     if (stale.length > 0) {
       for (const id of stale) this.offers.delete(id);
-      await this.scheduler.decline(stale, { refuseSeconds: wanted ? 1 : 30 }).catch(() => undefined);
+      void this.scheduler.decline(stale, { refuseSeconds: wanted ? 1 : 30 }).catch(() => undefined);
     }
     if (wanted && this.suppressed !== false) {
-      await this.scheduler.revive().then(() => {
-        this.suppressed = false;
-        this.metrics.counters.revives++;
-      }, (e) => this.logger.warn(`revive failed: ${(e as Error).message}`));
+      this.suppressed = false;
+      this.metrics.counters.revives++;
+      void this.scheduler.revive().catch((e) => {
+        this.suppressed = undefined;
+        this.logger.warn(`revive failed: ${(e as Error).message}`);
+      });
     } else if (!wanted && this.suppressed !== true) {
-      await this.scheduler.suppress().then(() => {
-        this.suppressed = true;
-        this.metrics.counters.suppresses++;
-      }, (e) => this.logger.warn(`suppress failed: ${(e as Error).message}`));
+      this.suppressed = true;
+      this.metrics.counters.suppresses++;
+      void this.scheduler.suppress().catch((e) => {
+        this.suppressed = undefined;
+        this.logger.warn(`suppress failed: ${(e as Error).message}`);
+      });
     }
   }
 
@@ -453,68 +627,74 @@ export class JobEngine {
     try {
       for await (const event of this.scheduler.events()) {
         if (this.closed) break;
-        await this.serial(() => this.onEvent(event)).catch((e) => this.logger.error(`handling ${event.type} failed: ${(e as Error).stack ?? String(e)}`));
+        let effects: Promise<unknown> = Promise.resolve();
+        try {
+          effects = this.onEvent(event);
+        } catch (e) {
+          this.logger.error(`handling ${event.type} failed: ${(e as Error).stack ?? String(e)}`);
+        }
+        if (event.type === 'update' && event.status.uuid) {
+          const status = event.status;
+          // Acknowledged once its effects are durable: a crash before that gets it again.
+          void effects.then(() => this.scheduler.acknowledge(status)).catch((e) => this.logger.debug(`acknowledge ${status.taskId}: ${(e as Error).message}`));
+        }
       }
     } catch (e) {
       if (!this.closed) this.logger.error(`event stream failed: ${(e as Error).message}`);
     }
   }
 
-  private async onEvent(event: SchedulerEvent): Promise<void> {
+  private onEvent(event: SchedulerEvent): Promise<unknown> {
     const now = this.clock.now();
     switch (event.type) {
       case 'offers':
         for (const offer of event.offers) this.offers.set(offer.id, { offer, since: now });
-        if (this.gateOpen) await this.placeQueued(now);
-        await this.planOffers(now);
-        this.armTimer();
-        return;
+        this.tick();
+        return Promise.resolve();
       case 'rescind':
         this.offers.delete(event.offerId);
-        return;
+        return Promise.resolve();
       case 'update':
-        await this.onStatus(event.status);
-        return;
+        return this.onStatus(event.status);
       case 'subscribed':
       case 'disconnected':
         this.offers.clear(); // offers from before are void
-        if (event.type === 'subscribed' && event.reconnected) await this.tick();
-        return;
+        if (event.type === 'subscribed' && event.reconnected) this.tick();
+        return Promise.resolve();
       case 'error':
         this.logger.error(`the master ended the framework: ${event.code} ${event.message}`);
-        return;
+        return Promise.resolve();
       default:
-        return;
+        return Promise.resolve();
     }
   }
 
-  private async onStatus(status: TaskStatus): Promise<void> {
+  private onStatus(status: TaskStatus): Promise<unknown> {
     const now = this.clock.now();
     const { taskId, state } = status;
     if (this.awaitingReconcile.delete(taskId) && this.awaitingReconcile.size === 0 && !this.gateOpen) {
       this.logger.info('start-up reconciliation answered; firing');
       this.openGate();
-      queueMicrotask(() => void this.serial(() => this.tick()));
+      queueMicrotask(() => this.tick());
     }
     const key = this.byTask.get(taskId);
     const run = key ? this.active.get(key) : undefined;
     if (!run || run.taskId !== taskId) {
       if (!isTerminalState(state)) {
         this.logger.warn(`killing task ${taskId}: no run of a known job holds it`);
-        await this.scheduler.kill(taskId, status.agentId ? { agentId: status.agentId } : {}).catch(() => undefined);
+        void this.scheduler.kill(taskId, status.agentId ? { agentId: status.agentId } : {}).catch(() => undefined);
       }
-      return;
+      return Promise.resolve();
     }
     if (status.agentId) run.agentId = status.agentId;
     if (state === 'TASK_RUNNING') {
-      if (run.state === 'RUNNING') return;
+      if (run.state === 'RUNNING') return Promise.resolve();
       run.state = 'RUNNING';
       run.start = now;
       if (run.attempt === 1 && run.lateMs === undefined && run.trigger === 'schedule') {
         run.lateMs = now - run.scheduledFor;
         this.metrics.recordLateness(run.job, run.lateMs);
       }
-      await this.repo.apply({ type: 'updateRun', run });
       const job = this.jobs.get(run.job)?.job;
       if (job && job.maxCompletionTime > 0) {
         this.completionTimers.set(taskId, this.clock.setTimeout(() => {
@@ -524,23 +704,26 @@ export class JobEngine {
           void this.scheduler.kill(taskId).catch(() => undefined);
         }, job.maxCompletionTime * 1000));
       }
-      return;
+      return this.persistRun(run);
     }
-    if (!isTerminalState(state)) return;
+    if (!isTerminalState(state)) return Promise.resolve();
     // A task the master never heard of, found by start-up reconciliation: the launch never
     // happened (we crashed between writing STAGING and launching). Launch the same attempt again.
+    if (run.state === 'QUEUED' && status.reason === 'RECONCILIATION') return Promise.resolve(); // prepared, never launched
     if (run.state === 'STAGING' && status.reason === 'RECONCILIATION' && (state === 'TASK_LOST' || state === 'TASK_UNKNOWN' || state === 'TASK_GONE' || state === 'TASK_DROPPED')) {
       this.byTask.delete(taskId);
       run.state = 'QUEUED';
       delete run.taskId;
-      await this.repo.apply({ type: 'updateRun', run });
-      await this.tick();
-      return;
+      const w = this.persistRun(run);
+      this.tick();
+      return w;
     }
-    await this.finishAttempt(key!, run, status, now);
+    const writes = this.finishAttempt(key!, run, status, now);
+    this.requestTick();
+    return writes;
   }
 
-  private async finishAttempt(key: string, run: RunRecord, status: TaskStatus, now: number): Promise<void> {
+  private finishAttempt(key: string, run: RunRecord, status: TaskStatus, now: number): Promise<unknown> {
     const taskId = status.taskId;
     this.clock.clearTimeout(this.completionTimers.get(taskId));
     this.completionTimers.delete(taskId);
@@ -553,16 +736,16 @@ export class JobEngine {
     run.end = now;
     if (status.exitCode !== undefined) run.exitStatus = status.exitCode;
     if (message) run.message = message;
-    const record = this.jobs.get(run.job);
-    const job = record?.job;
+    const job = this.jobs.get(run.job)?.job;
+    const writes: Promise<unknown>[] = [];
     if (success) {
       run.state = 'SUCCEEDED';
-      await this.repo.apply({ type: 'updateRun', run });
+      writes.push(this.persistRun(run));
       this.untrack(key, run);
       this.remember(run);
       if (run.start !== undefined) this.durationWindow(run.job).add(now - run.start);
       this.metrics.counters.runsSucceeded++;
-      await this.countSuccess(run.job);
+      writes.push(this.countSuccess(run.job));
     } else if (job && !killed && !job.disabled && run.attempt <= job.retries) {
       this.metrics.counters.attemptsFailed++;
       this.metrics.counters.retries++;
@@ -572,15 +755,15 @@ export class JobEngine {
       run.notBefore = now + delay;
       delete run.taskId;
       delete run.start;
-      await this.repo.apply({ type: 'updateRun', run });
+      writes.push(this.persistRun(run));
       job.retryCount++;
-      await this.saveJob(run.job);
+      writes.push(this.saveJob(run.job));
       this.logger.info(`job ${run.job}: attempt ${run.attempt - 1} ended ${status.state}; retry ${run.attempt - 1}/${job.retries} in ${delay} ms`);
     } else {
       this.metrics.counters.attemptsFailed++;
       this.metrics.counters.runsFailed++;
       run.state = 'FAILED';
-      await this.repo.apply({ type: 'updateRun', run });
+      writes.push(this.persistRun(run));
       this.untrack(key, run);
       this.remember(run);
       if (job) {
@@ -589,31 +772,42 @@ export class JobEngine {
         job.lastError = new Date(now).toISOString();
         if (job.disableAfterFailures > 0 && job.errorsSinceLastSuccess >= job.disableAfterFailures && !job.disabled) {
           job.disabled = true;
+          this.updateNextDue(run.job);
           this.logger.warn(`job ${run.job} disabled after ${job.errorsSinceLastSuccess} failed runs in a row`);
         }
-        await this.saveJob(run.job);
+        writes.push(this.saveJob(run.job));
       }
     }
-    await this.tick();
+    return Promise.all(writes);
   }
 
   /** Success counters, then the dependents whose parents all succeeded since their last run. */
-  private async countSuccess(name: string): Promise<void> {
+  private countSuccess(name: string): Promise<unknown> {
     const record = this.jobs.get(name);
-    if (!record) return;
+    if (!record) return Promise.resolve();
     const now = this.clock.now();
     record.job.successCount++;
     record.job.errorsSinceLastSuccess = 0;
     record.job.lastSuccess = new Date(now).toISOString();
-    await this.saveJob(name);
-    const nodes = new Map<string, DagNode>([...this.jobs].map(([n, r]) => [n, this.dagNode(r)]));
-    for (const child of readyDependents(name, nodes)) {
-      const childRecord = this.jobs.get(child)!;
-      childRecord.dependencyCursor = now;
-      await this.saveJob(child);
-      this.logger.info(`job ${child}: all parents succeeded; running it`);
-      await this.createRun(child, now, 'dependency');
+    const writes: Promise<unknown>[] = [this.saveJob(name)];
+    // Only the dependents of this job and their parents matter (not the whole DAG per success).
+    const nodes = new Map<string, DagNode>();
+    for (const r of this.jobs.values()) {
+      if (!r.job.parents.includes(name)) continue;
+      nodes.set(r.job.name, this.dagNode(r));
+      for (const p of r.job.parents) {
+        const pr = this.jobs.get(p);
+        if (pr && !nodes.has(p)) nodes.set(p, this.dagNode(pr));
+      }
     }
+    for (const child of nodes.size === 0 ? [] : readyDependents(name, nodes)) {
+      this.jobs.get(child)!.dependencyCursor = now;
+      writes.push(this.saveJob(child));
+      this.logger.info(`job ${child}: all parents succeeded; running it`);
+      const run = this.newRun(child, now, 'dependency');
+      if (run) writes.push(this.persistRun(run));
+    }
+    return Promise.all(writes);
   }
 
   private dagNode(r: JobRecord): DagNode {
@@ -629,11 +823,6 @@ export class JobEngine {
     return r;
   }
 
-  private async saveJob(name: string): Promise<void> {
-    const record = this.jobs.get(name);
-    if (record) await this.repo.apply({ type: 'putJob', record });
-  }
-
   private indexJob(record: JobRecord): void {
     this.jobs.set(record.job.name, record);
     let spec: ScheduleSpec | undefined;
@@ -644,6 +833,14 @@ export class JobEngine {
     }
     this.specs.set(record.job.name, spec);
     this.updateNextDue(record.job.name);
+  }
+
+  private forgetJob(name: string): void {
+    this.jobs.delete(name);
+    this.specs.delete(name);
+    this.nextDue.delete(name);
+    this.history.delete(name);
+    this.durations.delete(name);
   }
 
   private updateNextDue(name: string): void {
@@ -662,7 +859,7 @@ export class JobEngine {
 
   private untrack(key: string, run: RunRecord): void {
     this.active.delete(key);
-    if (run.taskId) this.byTask.delete(run.taskId);
+    if (run.taskId && this.byTask.get(run.taskId) === key) this.byTask.delete(run.taskId);
   }
 
   private durationWindow(name: string): SampleWindow {
@@ -678,7 +875,10 @@ export class JobEngine {
     list.push(run.scheduledFor);
     while (list.length > this.tuning.historyLimit) {
       const old = list.shift()!;
-      void this.repo.apply({ type: 'deleteRun', job: run.job, scheduledFor: old }).catch(() => undefined);
+      const key = runKey(run.job, old);
+      const after = this.created.get(key) ?? Promise.resolve(true);
+      this.created.delete(key);
+      void after.then(() => this.write({ type: 'deleteRun', job: run.job, scheduledFor: old }));
     }
   }
 }

@@ -1,4 +1,4 @@
-import { OfferBuilder, type Offer, type TaskSpec } from '@meso/sdk-scheduler';
+import type { Offer, TaskSpec } from '@meso/sdk-scheduler';
 import type { Constraint, Job } from './job.js';
 import { taskIdOf, type RunRecord } from './run.js';
 
@@ -62,22 +62,30 @@ export interface Placement {
 
 /**
  * Packs runs (in the order given) into offers, honouring constraints; pure. Runs that fit
- * nowhere are left out (they stay queued).
+ * nowhere are left out (they stay queued). Fitting is a scalar budget per offer (cpus, mem, disk
+ * allocatable to the offer's role), O(1) per run; the SDK's `launch` places the resources exactly
+ * (and refuses with TASK_DOES_NOT_FIT, which puts the runs back in the queue, if the budget was
+ * wrong).
  */
 export function placeRuns(runs: readonly RunRecord[], offers: readonly Offer[], jobOf: (name: string) => Job | undefined): Placement[] {
-  const builders = offers.map((offer) => ({ offer, builder: new OfferBuilder(offer), runs: [] as RunRecord[], tasks: [] as TaskSpec[] }));
+  const EPSILON = 1e-9;
+  const bins = offers.map((offer) => {
+    const r = offer.resources.allocatableTo(offer.role);
+    return { offer, cpus: r.scalar('cpus'), mem: r.scalar('mem'), disk: r.scalar('disk'), runs: [] as RunRecord[], tasks: [] as TaskSpec[] };
+  });
   for (const run of runs) {
     const job = jobOf(run.job);
     if (!job) continue;
-    const task = taskSpecOf(job, run);
-    for (const b of builders) {
+    for (const b of bins) {
+      if (b.cpus + EPSILON < job.cpus || b.mem + EPSILON < job.mem || b.disk + EPSILON < job.disk) continue;
       if (!matchesConstraints(b.offer, job.constraints)) continue;
-      if (b.builder.tryAdd(task)) {
-        b.runs.push(run);
-        b.tasks.push(task);
-        break;
-      }
+      b.cpus -= job.cpus;
+      b.mem -= job.mem;
+      b.disk -= job.disk;
+      b.runs.push(run);
+      b.tasks.push(taskSpecOf(job, run));
+      break;
     }
   }
-  return builders.filter((b) => b.tasks.length > 0).map(({ offer, runs: r, tasks }) => ({ offer, runs: r, tasks }));
+  return bins.filter((b) => b.tasks.length > 0).map(({ offer, runs: r, tasks }) => ({ offer, runs: r, tasks }));
 }

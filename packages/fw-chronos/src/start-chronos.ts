@@ -79,6 +79,8 @@ export async function startChronos(options: ChronosOptions = {}): Promise<Runnin
       Scheduler.connect({
         master: o.master,
         framework: { name: o.frameworkName, failoverTimeoutSeconds: o.failoverTimeoutSeconds, checkpoint: true, ...(id ? { id } : {}) },
+        // The engine acknowledges each update once its effects are durable.
+        autoAcknowledge: false,
         clock,
         logger: logger.child('sdk'),
         ...(o.transport ? { transport: o.transport } : {}),
