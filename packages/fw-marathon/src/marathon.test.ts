@@ -205,6 +205,27 @@ describe('scheduler loop', () => {
     expect(h.master.callsOf('accept')[1]!.operations[0]!.launch!.taskInfos.map((t) => t.name)).toEqual(['web.prod']);
   });
 
+  it('is partition-aware: an unreachable task is replaced after inactiveAfterSeconds and forgotten after expungeAfterSeconds', async () => {
+    const h = await start();
+    expect(h.master.subscriptions[0]!.frameworkInfo!.capabilities).toHaveLength(1); // PARTITION_AWARE (a wire enum)
+    await h.api('POST', '/v2/apps', { id: '/web', cmd: 'serve', cpus: 0.1, mem: 16, unreachableStrategy: { inactiveAfterSeconds: 60, expungeAfterSeconds: 120 } });
+    h.master.offer({ id: 'o1' });
+    const [t1] = taskIdsOf(await h.master.waitForCall('accept'));
+    await runAll(h, [t1!]);
+    h.master.update({ taskId: t1!, state: 'TASK_UNREACHABLE', agentId: 'agent-1', uuid: 'un-1' });
+    await until('unreachable', () => h.m.core.state.tasks.get(t1!)?.state === 'TASK_UNREACHABLE');
+    h.clock.advance(30_000);
+    h.master.offer({ id: 'o2', agentId: 'agent-2' });
+    await h.master.waitForCall('decline', (d) => d.offerIds[0]?.value === 'o2');
+    h.clock.advance(31_000);
+    h.master.offer({ id: 'o3', agentId: 'agent-2' });
+    await until('replacement', () => h.master.callsOf('accept').length === 2);
+    expect(h.m.core.state.tasks.has(t1!)).toBe(true);
+    h.clock.advance(60_000);
+    await until('expunged', () => !h.m.core.state.tasks.has(t1!));
+    expect(h.master.callsOf('kill').map((k) => k.taskId!.value)).toContain(t1);
+  });
+
   it('a deployment waits for the readiness check of new tasks', async () => {
     const probes: string[] = [];
     let status = 503;

@@ -259,14 +259,10 @@ export class MarathonCore {
     if (s.healthy !== undefined) next.healthy = s.healthy;
     if (s.state === 'TASK_RUNNING' && next.startedAt === undefined) next.startedAt = s.timestamp || now;
     if (s.agentId && !next.agentId) next.agentId = s.agentId;
-    if (s.state === 'TASK_UNREACHABLE' && next.killRequestedAt === undefined) {
-      // Replace it; should it come back, it is killed (unreachableStrategy inactiveAfterSeconds 0).
-      const rec = this.state.apps.get(t.appId);
-      if (rec?.app.unreachableStrategy !== 'disabled') {
-        next.killRequestedAt = now;
-        next.killReason = 'unreachable';
-      }
-    }
+    // Unreachable: replaced once inactive, forgotten once expunged (see planApp and tick); back
+    // again: an ordinary task (a scale-down removes any extra).
+    if (s.state === 'TASK_UNREACHABLE') next.unreachableSince = t.unreachableSince ?? now;
+    else delete next.unreachableSince;
     if (JSON.stringify(next) !== JSON.stringify(t)) await this.state.apply([{ type: 'putTask', task: next }]);
     if (t.healthy !== next.healthy && next.healthy !== undefined) {
       this.bus.publish('health_status_changed_event', { appId: t.appId, taskId: t.taskId, instanceId: t.taskId, version: t.version, alive: next.healthy });
@@ -437,6 +433,18 @@ export class MarathonCore {
     if (kills.length > 0) {
       await this.state.apply(kills.map((k) => ({ type: 'putTask', task: { ...k.task, killRequestedAt: now, killReason: k.reason } })));
       for (const k of kills) await this.killQuietly(k.task.taskId, k.task.agentId, k.grace);
+    }
+    // Unreachable past expungeAfterSeconds: forget it (and try to kill it, should it come back).
+    const expunged = [...this.state.tasks.values()].filter((t) => {
+      const strategy = this.state.apps.get(t.appId)?.app.unreachableStrategy;
+      return t.unreachableSince !== undefined && strategy !== undefined && strategy !== 'disabled' && now - t.unreachableSince >= strategy.expungeAfterSeconds * 1000;
+    });
+    if (expunged.length > 0) {
+      await this.state.apply(expunged.map((t) => ({ type: 'deleteTask', taskId: t.taskId })));
+      for (const t of expunged) {
+        this.bus.publish('instance_changed_event', { instanceId: t.taskId, appId: t.appId, condition: 'Expunged', host: t.host });
+        await this.killQuietly(t.taskId, t.agentId);
+      }
     }
     // Kills that got no answer (or were persisted before a restart) go again.
     for (const t of this.state.tasks.values()) {

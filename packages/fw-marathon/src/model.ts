@@ -23,6 +23,8 @@ export interface TaskRecord {
   stagedAt: number;
   /** When the task was first seen running (ms). */
   startedAt?: number;
+  /** Since when its agent is unreachable (ms); cleared when it is heard of again. */
+  unreachableSince?: number;
   /** When fw-marathon asked to kill it (ms); it is on its way out. */
   killRequestedAt?: number;
   /** Why it is being killed. */

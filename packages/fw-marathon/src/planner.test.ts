@@ -111,6 +111,14 @@ describe('planApp', () => {
     expect(planApp({ app: a, version: V2, tasks: [old, fresh], now: 0 }).kill.map((k) => k.taskId)).toEqual([old.taskId]);
   });
 
+  it('an unreachable task is replaced once inactive, never with the strategy disabled', () => {
+    const a = app({ instances: 2, unreachableStrategy: { inactiveAfterSeconds: 60, expungeAfterSeconds: 120 } });
+    const tasks = [task(), task({ state: 'TASK_UNREACHABLE', unreachableSince: 0 })];
+    expect(planApp({ app: a, version: V1, tasks, now: 59_000 })).toMatchObject({ launch: 0, kill: [] });
+    expect(planApp({ app: a, version: V1, tasks, now: 60_000 })).toMatchObject({ launch: 1, kill: [] });
+    expect(planApp({ app: app({ instances: 2, unreachableStrategy: 'disabled' }), version: V1, tasks, now: 1e9 }).launch).toBe(0);
+  });
+
   it('stop kills everything and is done when all ended', () => {
     const tasks = [task(), task()];
     expect(planApp({ app: app(), version: V1, tasks, now: 0, stopping: true }).kill).toHaveLength(2);

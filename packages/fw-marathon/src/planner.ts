@@ -39,6 +39,15 @@ export function isHealthyTask(task: TaskRecord, app: AppDefinition): boolean {
   return app.healthChecks.length === 0 || task.healthy === true;
 }
 
+/**
+ * A task whose agent has been unreachable for `inactiveAfterSeconds`: it no longer counts (it is
+ * replaced) but cannot be killed; it is forgotten after `expungeAfterSeconds`.
+ */
+export function isInactive(task: TaskRecord, app: AppDefinition, now: number): boolean {
+  if (task.unreachableSince === undefined || app.unreachableStrategy === 'disabled') return false;
+  return now - task.unreachableSince >= app.unreachableStrategy.inactiveAfterSeconds * 1000;
+}
+
 /** A running task its executor reported unhealthy: replaced, then killed. */
 export function isSick(task: TaskRecord, app: AppDefinition): boolean {
   return app.healthChecks.length > 0 && task.state === 'TASK_RUNNING' && task.healthy === false && task.killRequestedAt === undefined;
@@ -78,7 +87,8 @@ export function selectForKill(tasks: readonly TaskRecord[], app: AppDefinition, 
  *   replacement is healthy (or at once when the ceiling leaves no room for a replacement).
  */
 export function planApp(input: AppPlanInput): AppPlan {
-  const { version, tasks, now } = input;
+  const { version, now } = input;
+  const tasks = input.tasks.filter((t) => !isInactive(t, input.app, now));
   const notReady = input.notReady;
   const app = input.app;
   const isHealthy = (t: TaskRecord, a: AppDefinition): boolean => isHealthyTask(t, a) && !(notReady?.has(t.taskId) ?? false);

@@ -107,6 +107,8 @@ export async function startMarathon(options: MarathonOptions): Promise<RunningMa
             roles: [options.role ?? MARATHON_DEFAULTS.role],
             failoverTimeoutSeconds,
             checkpoint: true,
+            // TASK_UNREACHABLE / TASK_GONE instead of TASK_LOST, for unreachableStrategy.
+            capabilities: ['PARTITION_AWARE'],
             webuiUrl: `http://${address}`,
             ...(id ? { id } : {}),
           },
