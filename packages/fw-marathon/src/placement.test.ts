@@ -65,3 +65,41 @@ describe('requirePorts', () => {
     expect(r.blocked.get('/lb')).toMatch(/ports/);
   });
 });
+
+describe('placement property', () => {
+  /** A deterministic random source (LCG). */
+  const rng = (seed: number): (() => number) => {
+    let s = seed >>> 0;
+    return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  };
+
+  it('never breaks UNIQUE, MAX_PER or resources, whatever the offers', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = rng(seed);
+      const hosts = 1 + Math.floor(r() * 6);
+      const maxPerRack = 1 + Math.floor(r() * 3);
+      const app = normalizeApp({
+        id: '/p', cmd: 'x', cpus: 0.5, mem: 64, instances: 20, portDefinitions: [],
+        constraints: [['hostname', 'UNIQUE'], ['rack', 'MAX_PER', String(maxPerRack)]],
+      });
+      const offers = Array.from({ length: hosts }, (_, i) => offer(`o${i}`, `h${i}`, `cpus:${(1 + Math.floor(r() * 4)) / 2};mem:${64 * (1 + Math.floor(r() * 4))}`, `r${Math.floor(r() * 3)}`));
+      const existing = r() < 0.5 ? [{ host: 'h0', attributes: { rack: offers[0]!.attributes[0]!.kind === 'text' ? (offers[0]!.attributes[0] as { text: string }).text : '' } }] : [];
+      const result = placeInstances(offers, [{ app, version: 'v', count: 20, placed: existing }], ids);
+      const placed = [...existing, ...result.launches.flatMap((l) => l.tasks.map((t) => t.facts))];
+      const byHost = new Map<string, number>();
+      const byRack = new Map<string, number>();
+      for (const f of placed) {
+        byHost.set(f.host, (byHost.get(f.host) ?? 0) + 1);
+        byRack.set(f.attributes['rack']!, (byRack.get(f.attributes['rack']!) ?? 0) + 1);
+      }
+      expect([...byHost.values()].every((n) => n <= 1), `seed ${seed}: UNIQUE broken`).toBe(true);
+      expect([...byRack.values()].every((n) => n <= maxPerRack), `seed ${seed}: MAX_PER broken`).toBe(true);
+      for (const l of result.launches) {
+        const cpus = l.tasks.length * 0.5;
+        expect(cpus, `seed ${seed}: over the offer's cpus`).toBeLessThanOrEqual(l.offer.resources.scalar('cpus'));
+      }
+      // Whatever is left short says why.
+      if (placed.length - existing.length < 20) expect(result.blocked.get('/p')).toMatch(/no offer fits/);
+    }
+  });
+});
