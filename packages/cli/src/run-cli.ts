@@ -2,6 +2,7 @@ import { CliError } from './cli-error.js';
 import { agentCommand } from './commands/agent.js';
 import { appCommand } from './commands/app.js';
 import { executeCommand } from './commands/execute.js';
+import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
 import { masterCommand } from './commands/master.js';
 import { stateCommand } from './commands/state.js';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   execute: { run: executeCommand, summary: 'Run one task and follow it to its end (like mesos-execute).' },
   state: { run: stateCommand, summary: 'Show agents, frameworks and tasks.' },
   app: { run: appCommand, summary: 'Deploy, list, show, scale, restart and remove services on fw-marathon.' },
+  job: { run: jobCommand, summary: 'Add, list, run, inspect and remove scheduled jobs on fw-chronos.' },
 };
 
 const HELP = [
