@@ -1,0 +1,105 @@
+import { FakeClock, FakeSchedulerTransport, silentLogger } from '@meso/sdk-scheduler';
+import { MemoryStateStore } from '@meso/state';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBatch, type RunningBatch } from './start-batch.js';
+import type { TaskRecord } from './state.js';
+
+// The engine over the SDK's in-memory master: offers and updates played by the test.
+
+let running: RunningBatch | undefined;
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+});
+
+async function start(preemption = false) {
+  const master = new FakeSchedulerTransport();
+  const clock = new FakeClock();
+  const store = new MemoryStateStore();
+  running = await startBatch({ master: '127.0.0.1:5050', httpPort: 0, transport: master, clock, store, logger: silentLogger, preemption, tickMs: 20 });
+  return { master, clock, store, batch: running, engine: running.engine };
+}
+
+/** Task ids launched by an ACCEPT request. */
+const launchedIds = (request: unknown): string[] => [...JSON.stringify(request).matchAll(/"taskId":\{"value":"([^"]+)"\}/g)].map((m) => m[1]!);
+const killedId = (request: unknown): string => /"taskId":\{"value":"([^"]+)"\}/.exec(JSON.stringify(request))![1]!;
+
+async function until<T>(what: string, f: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('BatchEngine', () => {
+  it('persists each attempt (LAUNCHING) before the ACCEPT that launches it, and packs one offer', async () => {
+    const { master, store, engine } = await start();
+    let persistedFirst: boolean | undefined;
+    master.onCall('accept', async (request) => {
+      const ids = launchedIds(request);
+      const recs = await Promise.all(ids.map((id) => store.get<TaskRecord>(`tasks/j/${String(Number(id.split('.')[1])).padStart(6, '0')}`)));
+      persistedFirst = recs.every((r, i) => r?.value.attempts.some((a) => a.taskId === ids[i] && a.state === 'LAUNCHING'));
+    });
+    await engine.submit([{ id: 'j', command: 'true', instances: 3, cpus: 1, mem: 10 }]);
+    master.offer({ resources: 'cpus:2;mem:1024' });
+    const accept = await master.waitForCall('accept');
+    expect(launchedIds(accept).sort()).toEqual(['j.0.0', 'j.1.0']);
+    expect(await until('the check in the accept handler', () => persistedFirst !== undefined && { persistedFirst })).toEqual({ persistedFirst: true });
+  });
+
+  it('suppresses offers when no work waits and revives when some arrives', async () => {
+    const { master, engine } = await start();
+    master.offer({ resources: 'cpus:2;mem:1024' });
+    await master.waitForCall('suppress');
+    await engine.submit([{ id: 'later', command: 'true' }]);
+    await master.waitForCall('revive');
+  });
+
+  it('kills an attempt past maxRuntime and retries it as a counted failure', async () => {
+    const { master, clock, engine } = await start();
+    await engine.submit([{ id: 'slow', command: 'sleep 100', maxRuntime: 5, maxRetries: 1, retry: { backoff: 'fixed', delayMs: 0, jitter: 0 } }]);
+    master.offer({ resources: 'cpus:2;mem:1024' });
+    await master.waitForCall('accept');
+    master.update({ taskId: 'slow.0.0', state: 'TASK_RUNNING', uuid: 'u1', agentId: 'agent-1' });
+    await until('running', () => engine.state.tasks.get('slow/0')?.attempts[0]?.state === 'RUNNING');
+    clock.advance(6000);
+    expect(killedId(await master.waitForCall('kill'))).toBe('slow.0.0');
+    master.update({ taskId: 'slow.0.0', state: 'TASK_KILLED', uuid: 'u2', agentId: 'agent-1' });
+    const t = await until('retried', () => {
+      const x = engine.state.tasks.get('slow/0');
+      return x?.state === 'pending' && x;
+    });
+    expect(t.failures).toBe(1);
+    expect(t.attempts[0]).toMatchObject({ state: 'KILLED', endReason: 'max-runtime', counted: true });
+  });
+
+  it('preempts only what makes the waiting task fit, and does not count it against maxRetries', async () => {
+    const { master, engine } = await start(true);
+    await engine.submit([{ id: 'hog', user: 'hog', command: 'sleep 100', instances: 8, cpus: 0.5, mem: 10, maxRetries: 0 }]);
+    master.offer({ resources: 'cpus:4;mem:1024', agentId: 'a1', hostname: 'h1' });
+    const accept = await master.waitForCall('accept');
+    for (const id of launchedIds(accept)) master.update({ taskId: id, state: 'TASK_RUNNING', uuid: `r-${id}`, agentId: 'a1' });
+    await until('all running', () => [...engine.state.byTaskId.values()].filter((e) => e.instance.state === 'RUNNING').length === 8);
+    // A task that could never fit (8 cpus on a 4-cpu agent) preempts nothing.
+    await engine.submit([{ id: 'never', user: 'poor', command: 'true', cpus: 8, mem: 10 }]);
+    master.offer({ resources: 'cpus:0.1;mem:512', agentId: 'a1', hostname: 'h1' });
+    await master.waitForCall('decline', () => true);
+    expect(master.callsOf('kill')).toHaveLength(0);
+    // One that fits once 2 of hog's 8 tasks are gone preempts exactly those (the newest).
+    await engine.submit([{ id: 'poor', user: 'poor', command: 'true', cpus: 1, mem: 10 }]);
+    master.offer({ resources: 'cpus:0.1;mem:512', agentId: 'a1', hostname: 'h1' });
+    await until('two kills', () => master.callsOf('kill').length === 2);
+    const victims = master.callsOf('kill').map(killedId);
+    for (const id of victims) master.update({ taskId: id, state: 'TASK_KILLED', uuid: `k-${id}`, agentId: 'a1' });
+    await until('victims pending again', () => victims.every((id) => engine.state.byTaskId.get(id)!.task.state === 'pending'));
+    for (const id of victims) {
+      const { task } = engine.state.byTaskId.get(id)!;
+      const t = engine.state.tasks.get(`${task.jobId}/${task.index}`)!;
+      expect(t.failures).toBe(0); // maxRetries is 0, yet the task will run again
+      expect(t.attempts[0]).toMatchObject({ endReason: 'preempted', counted: false });
+    }
+  });
+});
