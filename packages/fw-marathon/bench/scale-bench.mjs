@@ -7,7 +7,11 @@
 // the planner, placement, the SDK's ACCEPT path and fw-marathon's state persisted to disk
 // (FileStateStore, fsync per write) before every launch.
 //
-// Run: npm run bench --workspace @meso/fw-marathon   (after building: npx tsc -b packages/fw-marathon)
+// With BENCH_REAL=N it also scales 0 → N on a REAL local cluster (a meso master, 2 agents and
+// meso-marathon as processes; every task a real process): N of 100 or so fits a 2-core machine.
+//
+// Run: npm run bench --workspace @meso/fw-marathon   (after building the CLI and fw-marathon)
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,7 +96,7 @@ async function run() {
     }
     await waitFor(() => m.core.state.tasks.size === APPS && m.core.state.deployments.size === 0);
     console.log(`create ${APPS} apps (bulk PUT of 100) until all ${APPS} tasks run: ${((performance.now() - t1) / 1000).toFixed(2)} s`);
-    for (const [label, path] of [['GET /v2/apps', '/v2/apps'], ['GET /v2/apps?embed=apps.tasks', '/v2/apps?embed=apps.tasks'], ['GET /v2/apps/{id}', '/v2/apps/bench/apps/app-500'], ['GET /v2/tasks', '/v2/tasks']]) {
+    for (const [label, path] of [['GET /v2/apps', '/v2/apps'], ['GET /v2/apps?embed=apps.tasks', '/v2/apps?embed=apps.tasks'], ['GET /v2/apps/{id}', `/v2/apps/bench/apps/app-${Math.floor(APPS / 2)}`], ['GET /v2/tasks', '/v2/tasks']]) {
       const times = [];
       let bytes = 0;
       for (let i = 0; i < 20; i++) {
@@ -112,7 +116,50 @@ async function run() {
   }
 }
 
-run().then(
+
+/** Scales one app 0 → n on real processes: master, 2 agents, meso-marathon (all on port 0). */
+async function runReal(n) {
+  const meso = new URL('../../cli/dist/bin/meso.js', import.meta.url).pathname;
+  const marathonBin = new URL('../dist/bin/meso-marathon.js', import.meta.url).pathname;
+  const dir = await mkdtemp(join(tmpdir(), 'marathon-bench-real-'));
+  const procs = [];
+  const start = (script, args) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESO_LOG_LEVEL: 'warn' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    procs.push(child);
+    return { child, line: (re) => waitFor(() => re.exec(out)?.[1], 30_000).then(() => re.exec(out)[1]) };
+  };
+  try {
+    const master = start(meso, ['master', '--port', '0', '--work_dir', join(dir, 'm'), '--allocation_interval', '100ms']);
+    const address = await master.line(/listening on (\S+)/);
+    for (let i = 1; i <= 2; i++) {
+      const agent = start(meso, ['agent', '--master', address, '--port', '0', '--work_dir', join(dir, `a${i}`), '--resources', `cpus:${n};mem:${n * 64};ports:[31000-32000]`, '--hostname', `host-${i}`]);
+      await agent.line(/registered as (\S+)/);
+    }
+    const marathon = start(marathonBin, ['--master', address, '--http_port', '0', '--work_dir', join(dir, 'mw')]);
+    const base = `http://${await marathon.line(/listening on (\S+)/)}`;
+    await waitFor(async () => (await (await fetch(`${base}/v2/info`)).json()).frameworkId, 30_000);
+    await fetch(`${base}/v2/apps`, { method: 'POST', body: JSON.stringify({ id: '/bench/real', cmd: 'exec sleep 600', cpus: 0.5, mem: 16, instances: 0, portDefinitions: [] }) });
+    const t0 = performance.now();
+    await fetch(`${base}/v2/apps/bench/real?force=true`, { method: 'PUT', body: JSON.stringify({ instances: n }) });
+    await waitFor(async () => (await (await fetch(`${base}/v2/apps/bench/real`)).json()).app.tasksRunning === n, 600_000);
+    const ms = performance.now() - t0;
+    console.log(`REAL cluster (master + 2 agents + meso-marathon as processes, ${n} real task processes): 0 → ${n} instances running in ${(ms / 1000).toFixed(2)} s`);
+  } finally {
+    for (const p of procs.reverse()) {
+      p.kill('SIGTERM');
+      await new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)));
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+run()
+  .then(async () => {
+    if (process.env.BENCH_REAL) await runReal(Number(process.env.BENCH_REAL));
+  })
+  .then(
   () => process.exit(0),
   (e) => {
     console.error(e);
