@@ -224,4 +224,70 @@ describe('fw-chronos engine', () => {
     expect((await w.api('GET', '/ping')).text).toBe('pong\n');
     expect((await w.api('GET', '/scheduler/leader')).json).toEqual({ leader: w.chronos.address });
   });
+
+  it('kills a run that exceeds maxCompletionTime and counts it as a failure', async () => {
+    const w = await start();
+    await w.api('POST', '/scheduler/iso8601', { name: 'slow', command: 'sleep 100', schedule: 'R1/2026-01-01T00:00:01Z/PT1H', retries: 0, maxCompletionTime: 30 });
+    await advance(w, 1000);
+    w.master.offer({});
+    const taskId = await waitUntil('launch', () => w.launched()[0]);
+    w.master.update({ taskId, state: 'TASK_RUNNING', uuid: 'r' });
+    await settle();
+    await advance(w, 29_000);
+    expect(w.master.callsOf('kill')).toHaveLength(0);
+    await advance(w, 1000);
+    await w.master.waitForCall('kill', (k) => k.taskId?.value === taskId);
+    w.master.update({ taskId, state: 'TASK_KILLED', uuid: 'k' });
+    await settle();
+    expect((await runs(w, 'slow'))[0]).toMatchObject({ state: 'FAILED', message: 'maxCompletionTime exceeded' });
+    expect(((await w.api('GET', '/scheduler/job/slow')).json as { errorCount: number }).errorCount).toBe(1);
+  });
+
+  it('with concurrent false, a due run waits for the previous one; disableAfterFailures disables the job', async () => {
+    const w = await start();
+    await w.api('POST', '/scheduler/iso8601', { name: 'serial', command: 'work', schedule: 'R/2026-01-01T00:00:10Z/PT10S', retries: 0, disableAfterFailures: 2 });
+    await advance(w, 10_000);
+    w.master.offer({});
+    const first = await waitUntil('first launch', () => w.launched()[0]);
+    w.master.update({ taskId: first, state: 'TASK_RUNNING', uuid: 'a' });
+    await advance(w, 10_000); // the second run is due while the first still runs
+    w.master.offer({});
+    await settle();
+    expect(w.launched()).toHaveLength(1);
+    w.master.update({ taskId: first, state: 'TASK_FAILED', uuid: 'b' });
+    const second = await waitUntil('second launch', () => w.launched()[1]);
+    expect(second).toBe(`ct:${T0 + 20_000}:1:serial:`);
+    w.master.update({ taskId: second, state: 'TASK_FAILED', uuid: 'c' });
+    await settle();
+    const job = (await w.api('GET', '/scheduler/job/serial')).json as Record<string, unknown>;
+    expect(job).toMatchObject({ disabled: true, errorCount: 2, errorsSinceLastSuccess: 2 });
+    await advance(w, 30_000);
+    w.master.offer({});
+    await settle();
+    expect(w.launched()).toHaveLength(2); // disabled: nothing more
+  });
+
+  it('kills on DELETE /task/kill without retrying', async () => {
+    const w = await start();
+    await w.api('POST', '/scheduler/iso8601', { name: 'k', command: 'sleep 100', schedule: 'R1/2026-01-01T00:00:01Z/PT1H', retries: 3 });
+    await advance(w, 1000);
+    w.master.offer({});
+    const taskId = await waitUntil('launch', () => w.launched()[0]);
+    expect((await w.api('DELETE', '/scheduler/task/kill/k')).status).toBe(204);
+    await w.master.waitForCall('kill');
+    w.master.update({ taskId, state: 'TASK_KILLED', uuid: 'k' });
+    await settle();
+    expect((await runs(w, 'k'))[0]).toMatchObject({ state: 'FAILED', attempt: 1 });
+  });
+
+  it('fires a cron job in its zone across the spring-forward gap at the transition', async () => {
+    const clock = new FakeClock(Date.parse('2026-03-08T06:55:00Z')); // 01:55 EST
+    const w = await start({ clock });
+    await w.api('POST', '/scheduler/iso8601', { name: 'nightly', command: 'true', cron: '30 2 * * *', timezone: 'America/New_York' });
+    expect(new Date(w.chronos.engine.nextRunOf('nightly')!).toISOString()).toBe('2026-03-08T07:00:00.000Z'); // 03:00 EDT
+    await advance(w, 5 * 60_000 - 1000); // within the revive lead: offers are wanted and held
+    w.master.offer({});
+    await advance(w, 1000);
+    expect(await waitUntil('launch', () => w.launched()[0])).toBe(`ct:${Date.parse('2026-03-08T07:00:00Z')}:1:nightly:`);
+  });
 });
