@@ -157,7 +157,7 @@ describe('rolling upgrade property', () => {
         // The world moves: some tasks start and turn healthy, some killed ones end.
         tasks = tasks
           .filter((t) => t.killRequestedAt === undefined || r() < 0.5)
-          .map((t) => (t.state === 'TASK_STAGING' && r() < 0.6 ? { ...t, state: 'TASK_RUNNING' } : t))
+          .map((t) => (t.state === 'TASK_STAGING' && r() < 0.6 ? { ...t, state: 'TASK_RUNNING' as const } : t))
           .map((t) => (t.state === 'TASK_RUNNING' && t.healthy === undefined && r() < 0.6 ? { ...t, healthy: true } : t));
       }
       expect(tasks.every((t) => t.version === V2)).toBe(true);
