@@ -34,7 +34,7 @@ export async function localCommand(argv: string[]): Promise<number> {
   const root = String(values['data_dir']).startsWith('$MESO_HOME') ? join(dataDir(), 'local') : String(values['data_dir']);
   const logger = createLogger('local');
   const masterOptions = masterOptionsFromFlags(
-    { ...values, work_dir: join(root, 'master'), agent_ping_timeout: '15secs', max_agent_ping_timeouts: '5' },
+    { ...values, work_dir: join(root, 'master'), agent_ping_timeout: '15secs', max_agent_ping_timeouts: '5', agent_reregister_timeout: '10mins', agent_removal_timeout: '10mins' },
     join(root, 'master'),
   );
   const master: MasterHandle = await startMaster({ ...masterOptions, logger: logger.child('master') });

@@ -12,6 +12,8 @@ export const MASTER_FLAGS: FlagSpecs = {
   offer_timeout: { kind: 'string', value: 'DURATION', help: 'Rescind offers not answered within this (default: never).' },
   agent_ping_timeout: { kind: 'string', value: 'DURATION', help: 'Time between pings to each agent.', default: '15secs' },
   max_agent_ping_timeouts: { kind: 'string', value: 'N', help: 'Missed pings before an agent is unreachable.', default: '5' },
+  agent_reregister_timeout: { kind: 'string', value: 'DURATION', help: 'After a master restart, how long known agents have to re-register before they are unreachable.', default: '10mins' },
+  agent_removal_timeout: { kind: 'string', value: 'DURATION', help: 'How long an unreachable agent may stay away before it is gone (its tasks TASK_GONE).', default: '10mins' },
 };
 
 /** Turns parsed `meso master` flags into MasterOptions (also used by `meso local`). */
@@ -24,6 +26,8 @@ export function masterOptionsFromFlags(values: Record<string, string | boolean |
     allocationIntervalMs: parseDuration('allocation_interval', String(values['allocation_interval'])),
     agentPingIntervalSeconds: parseDuration('agent_ping_timeout', String(values['agent_ping_timeout'])) / 1000,
     maxMissedPings: parseInteger('max_agent_ping_timeouts', String(values['max_agent_ping_timeouts']), 1, 1000),
+    agentReregisterTimeoutMs: parseDuration('agent_reregister_timeout', String(values['agent_reregister_timeout'])),
+    agentRemovalTimeoutMs: parseDuration('agent_removal_timeout', String(values['agent_removal_timeout'])),
   };
   if (typeof values['offer_timeout'] === 'string') options.offerTimeoutMs = parseDuration('offer_timeout', values['offer_timeout']);
   return options;
