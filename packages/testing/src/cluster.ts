@@ -61,7 +61,9 @@ export async function startAgentProcess(cleanup: Cleanup, master: string, resour
  */
 export async function restartAgentProcess(cleanup: Cleanup, previous: RunningAgent, waitRegistered = true): Promise<RunningAgent> {
   await previous.proc.exited;
-  return launchAgent(cleanup, previous.master, portOf(previous.endpoint), previous.workDir, previous.resources, previous.extra, waitRegistered);
+  const agent = await launchAgent(cleanup, previous.master, portOf(previous.endpoint), previous.workDir, previous.resources, previous.extra, waitRegistered);
+  // Not waiting: the id is the one it had (the same work dir, the same boot).
+  return waitRegistered ? agent : { ...agent, agentId: previous.agentId };
 }
 
 async function launchAgent(
