@@ -111,4 +111,16 @@ describe('framework failover with real processes (Mesos FaultToleranceTest)', ()
     const st = await stateWhere(master.address, 'state', () => true);
     expect(st.tasks.some((t) => t.id === 'lost-1')).toBe(false);
   });
+
+  it('DisconnectedSchedulerLaunchLost (dropped call): an ACCEPT lost on the wire looks accepted; reconciliation answers the task LOST', async () => {
+    const master = await startMasterProcess(cleanup, [], { MESO_FAULT_INJECTION: JSON.stringify([{ drop: 'accept', on: 'from_framework', count: 1 }]) });
+    await startAgentProcess(cleanup, master.address, 'cpus:2;mem:1024');
+    const fw = await EventLog.connect(cleanup, { master: master.address, framework: { name: 'launch-dropped', failoverTimeoutSeconds: 300 } });
+    const offer = await fw.offer('an offer');
+    await fw.scheduler.launch(offer, [{ taskId: 'dropped-1', resources: { cpus: 0.1, mem: 32 }, command: LONG_TASK }]);
+    await fw.scheduler.reconcile([{ taskId: 'dropped-1' }]);
+    const lost = await fw.status('dropped-1', 'TASK_LOST');
+    expect(lost.reason).toBe('RECONCILIATION');
+    expect(fw.updates('dropped-1').map((s) => s.state)).toEqual(['TASK_LOST']);
+  });
 });

@@ -30,6 +30,19 @@ describe('reliable status updates with real processes (Mesos TaskStatusUpdateMan
     expect(fw.updates('retry-1').map((s) => s.state)).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
   });
 
+  it('updates of a task stay in order when the master delays some of them (one in flight per task)', async () => {
+    const master = await startMasterProcess(cleanup, [], { MESO_FAULT_INJECTION: JSON.stringify([{ delay: 'update', on: 'to_framework', ms: 400, probability: 0.5 }]) });
+    await startAgentProcess(cleanup, master.address, 'cpus:2;mem:1024');
+    const fw = await EventLog.connect(cleanup, { master: master.address, framework: framework('delayed') });
+    const offer = await fw.offer('an offer');
+    const ids = ['d-1', 'd-2', 'd-3'];
+    await fw.scheduler.launch(offer, ids.map((taskId) => ({ taskId, resources: { cpus: 0.1, mem: 32 }, command: { shell: 'sleep 0.2' } })));
+    for (const id of ids) {
+      await fw.status(id, 'TASK_FINISHED');
+      expect(fw.updates(id).map((s) => s.state)).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    }
+  });
+
   it('DuplicateTerminalUpdateAfterAck: once a terminal update is acknowledged, an agent restart sends nothing more for the task and its resources are released once', async () => {
     const master = await startMasterProcess(cleanup);
     const agent = await startAgentProcess(cleanup, master.address, 'cpus:2;mem:1024');
