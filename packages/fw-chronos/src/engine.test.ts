@@ -58,11 +58,14 @@ async function start(world: Partial<Pick<World, 'clock' | 'store'>> = {}, master
   return { master, clock, store, chronos, api, launched };
 }
 
+/** Moves the fake clock on, with a heartbeat every 30 s so the SDK keeps the fake stream alive. */
 async function advance(w: World, ms: number): Promise<void> {
-  w.master.heartbeat();
-  await settle();
-  w.clock.advance(ms);
-  await settle();
+  for (let left = ms; left > 0; left -= 30_000) {
+    w.master.heartbeat();
+    await settle();
+    w.clock.advance(Math.min(left, 30_000));
+    await settle();
+  }
 }
 
 async function runs(w: World, job: string): Promise<RunRecord[]> {
@@ -289,5 +292,48 @@ describe('fw-chronos engine', () => {
     w.master.offer({});
     await advance(w, 1000);
     expect(await waitUntil('launch', () => w.launched()[0])).toBe(`ct:${Date.parse('2026-03-08T07:00:00Z')}:1:nightly:`);
+  });
+
+  it.each([
+    ['the master never heard of it', 'TASK_LOST', 1],
+    ['it had run and finished', 'TASK_FINISHED', 0],
+  ] as const)('a run prepared ahead, then a crash, then a restart past its time: when %s it runs %i more time(s)', async (_label, answer, launches) => {
+    const w = await start();
+    await w.api('POST', '/scheduler/iso8601', { name: 'p', command: 'true', schedule: 'R1/2026-01-01T00:00:10Z/PT1H' });
+    await advance(w, 9000); // within the 2 s lead: the ledger entry with its task id is written
+    const [prepared] = await runs(w, 'p');
+    const taskId = `ct:${T0 + 10_000}:1:p:`;
+    expect(prepared).toMatchObject({ state: 'QUEUED', taskId });
+    await w.chronos.close();
+    open.length = 0;
+    w.clock.advance(20_000);
+    const w2 = await start({ clock: w.clock, store: w.store });
+    await w2.master.waitForCall('reconcile', (r) => r.tasks.some((t) => t.taskId?.value === taskId));
+    w2.master.offer({});
+    await settle();
+    expect(w2.launched()).toEqual([]);
+    w2.master.update({ taskId, state: answer, reason: 'RECONCILIATION' });
+    await settle();
+    w2.master.offer({});
+    await settle();
+    expect(w2.launched()).toEqual(launches ? [taskId] : []);
+    const ledger = await runs(w2, 'p');
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]!.state).toBe(launches ? 'STAGING' : 'SUCCEEDED');
+  });
+
+  it('never sets a timer Node cannot hold, even for a run decades ahead', async () => {
+    const delays: number[] = [];
+    class RecordingClock extends FakeClock {
+      override setTimeout(fn: () => void, ms: number): ReturnType<FakeClock['setTimeout']> {
+        delays.push(ms);
+        return super.setTimeout(fn, ms);
+      }
+    }
+    const w = await start({ clock: new RecordingClock(T0) });
+    await w.api('POST', '/scheduler/iso8601', { name: 'far', command: 'true', schedule: 'R/2099-01-01T00:00:00Z/P1D' });
+    await advance(w, 120_000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1); // Node fires larger ones at once
+    expect(w.launched()).toEqual([]);
   });
 });

@@ -35,6 +35,15 @@ export const ENGINE_DEFAULTS: Required<EngineTuning> = {
   maxCatchUp: 100,
 };
 
+/**
+ * The longest a timer is set for: Node's timers overflow past 2^31 ms (a job due in 2099 would
+ * fire at once, in a loop); waking once a minute also follows wall-clock jumps.
+ */
+const MAX_TIMER_MS = 60_000;
+
+/** Answers to reconciliation meaning the master has no such task. */
+const NEVER_LAUNCHED = new Set(['TASK_LOST', 'TASK_UNKNOWN', 'TASK_GONE', 'TASK_DROPPED']);
+
 const NOT_LAUNCHED = new Set(['UNKNOWN_OFFER', 'TASK_DOES_NOT_FIT', 'RESOURCES_EXCEED_OFFER', 'NOT_CONNECTED', 'INVALID_OFFERS']);
 
 /** A copy of a run as it is now, for a write that happens later. */
@@ -356,7 +365,7 @@ export class JobEngine {
       } catch (e) {
         this.logger.error(`tick failed: ${(e as Error).stack ?? String(e)}`);
       }
-    }, at - now);
+    }, Math.min(at - now, MAX_TIMER_MS));
   }
 
   /** Fires what is due, starts retries, places queued runs, plans offers, re-arms the timer. */
@@ -687,6 +696,14 @@ export class JobEngine {
       return Promise.resolve();
     }
     if (status.agentId) run.agentId = status.agentId;
+    if (run.state === 'QUEUED') {
+      // A prepared run (task id written ahead) found by start-up reconciliation.
+      if (status.reason === 'RECONCILIATION' && NEVER_LAUNCHED.has(state)) return Promise.resolve(); // launched by nobody: stays queued
+      // The master knows the task: it was launched before a crash, so it is this run's attempt.
+      run.state = 'STAGING';
+      run.launchedAt ??= now;
+      if (!isTerminalState(state) && state !== 'TASK_RUNNING') return this.persistRun(run);
+    }
     if (state === 'TASK_RUNNING') {
       if (run.state === 'RUNNING') return Promise.resolve();
       run.state = 'RUNNING';
@@ -709,8 +726,7 @@ export class JobEngine {
     if (!isTerminalState(state)) return Promise.resolve();
     // A task the master never heard of, found by start-up reconciliation: the launch never
     // happened (we crashed between writing STAGING and launching). Launch the same attempt again.
-    if (run.state === 'QUEUED' && status.reason === 'RECONCILIATION') return Promise.resolve(); // prepared, never launched
-    if (run.state === 'STAGING' && status.reason === 'RECONCILIATION' && (state === 'TASK_LOST' || state === 'TASK_UNKNOWN' || state === 'TASK_GONE' || state === 'TASK_DROPPED')) {
+    if (run.state === 'STAGING' && status.reason === 'RECONCILIATION' && NEVER_LAUNCHED.has(state)) {
       this.byTask.delete(taskId);
       run.state = 'QUEUED';
       delete run.taskId;

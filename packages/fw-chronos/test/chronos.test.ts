@@ -20,13 +20,14 @@ describe('meso-chronos with a real cluster', () => {
     expect(times[1]! - times[0]!).toBe(2000);
     expect(times[2]! - times[1]!).toBe(2000);
     expect(new Set(runs.map((r) => r.scheduledFor)).size).toBe(runs.length); // once per scheduled time
-    // The first run is due the moment the job is created (empty start = now), before any offer
-    // was asked for; later runs are prepared and offers revived ahead of their time. The bounds
-    // are loose for a loaded 2-core machine: TASK_RUNNING includes the agent starting the task.
-    const late = done.map((r) => r.lateMs as number);
-    expect(late.every((l) => l >= 0), `lateness ${late}`).toBe(true);
-    expect(late[0], `lateness ${late}`).toBeLessThan(3000);
-    expect(Math.min(...late.slice(1)), `lateness ${late}`).toBeLessThan(1000);
+    // Lateness (scheduled time → TASK_RUNNING) is recorded for every run; it includes the agent
+    // starting the task, which on a loaded 2-core machine can take seconds, so the bound on time
+    // is on fw-chronos's own share: the launch (ACCEPT) of the runs after the first — prepared and
+    // with offers revived ahead — goes out well within a second of the scheduled time. (The first
+    // run is due the moment the job is created, before any offer was asked for.)
+    for (const r of done) expect(r.lateMs).toBeGreaterThanOrEqual(0);
+    const launchDelay = done.slice(1).map((r) => (r.launchedAt as number) - (r.scheduledFor as number));
+    expect(Math.max(...launchDelay), `launch delays ${launchDelay}, lateness ${done.map((r) => r.lateMs)}`).toBeLessThan(1000);
     const metrics = (await chronos.api('GET', '/metrics')).text;
     expect(metrics).toMatch(/chronos_job_last_lateness_seconds\{job="every-2s"\} \d+\.\d+/);
     expect(metrics).toMatch(/chronos_runs_succeeded_total [3-9]/);
