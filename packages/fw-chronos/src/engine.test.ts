@@ -336,4 +336,16 @@ describe('fw-chronos engine', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1); // Node fires larger ones at once
     expect(w.launched()).toEqual([]);
   });
+
+  it('a prepared run that finds no offer within the starting deadline is recorded as skipped, once (policy skip)', async () => {
+    const w = await start();
+    await w.api('POST', '/scheduler/iso8601', { name: 's', command: 'true', schedule: 'R1/2026-01-01T00:00:10Z/PT1H', missedRunPolicy: 'skip', epsilon: 'PT2S' });
+    await advance(w, 9000); // prepared
+    await advance(w, 5000); // no offer comes; the 2 s deadline passes
+    const ledger = await runs(w, 's');
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]).toMatchObject({ state: 'SKIPPED', skippedCount: 1 });
+    expect(((await w.api('GET', '/scheduler/job/s')).json as { skippedCount: number }).skippedCount).toBe(1);
+    expect(w.launched()).toEqual([]);
+  });
 });

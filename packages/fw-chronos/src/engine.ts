@@ -427,8 +427,16 @@ export class JobEngine {
     if (decision.skipped > 0) {
       const at = decision.latestSkipped ?? record.cursor + 1;
       const message = `missed ${decision.skipped} scheduled run(s) (policy ${job.missedRunPolicy}, starting deadline ${job.epsilon})`;
-      const skipped: RunRecord = { job: name, scheduledFor: at, trigger: 'schedule', attempt: 1, state: 'SKIPPED', skippedCount: decision.skipped, end: now, message, attempts: [] };
-      if (!this.knownRun(name, at)) {
+      const key = runKey(name, at);
+      const waiting = this.active.get(key);
+      if (waiting && this.isUnlaunched(waiting)) {
+        // Prepared ahead but not started in time (e.g. the process was stalled): this entry records the skip.
+        Object.assign(waiting, { state: 'SKIPPED', skippedCount: decision.skipped, end: now, message });
+        void this.persistRun(waiting);
+        this.untrack(key, waiting);
+        this.remember(waiting);
+      } else if (!this.knownRun(name, at)) {
+        const skipped: RunRecord = { job: name, scheduledFor: at, trigger: 'schedule', attempt: 1, state: 'SKIPPED', skippedCount: decision.skipped, end: now, message, attempts: [] };
         void this.persistRun(skipped);
         this.remember(skipped);
       }
