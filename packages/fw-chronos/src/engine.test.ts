@@ -1,4 +1,4 @@
-import { FakeClock, FakeSchedulerTransport, silentLogger } from '@meso/sdk-scheduler';
+import { FakeClock, FakeSchedulerTransport, SchedulerError, silentLogger } from '@meso/sdk-scheduler';
 import { MemoryStateStore } from '@meso/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from './run.js';
@@ -347,5 +347,25 @@ describe('fw-chronos engine', () => {
     expect(ledger[0]).toMatchObject({ state: 'SKIPPED', skippedCount: 1 });
     expect(((await w.api('GET', '/scheduler/job/s')).json as { skippedCount: number }).skippedCount).toBe(1);
     expect(w.launched()).toEqual([]);
+  });
+
+  it('does not spin on timers while revive keeps failing within the revive lead', async () => {
+    let timers = 0;
+    class CountingClock extends FakeClock {
+      override setTimeout(fn: () => void, ms: number): ReturnType<FakeClock['setTimeout']> {
+        timers++;
+        return super.setTimeout(fn, ms);
+      }
+    }
+    const master = new FakeSchedulerTransport();
+    master.onCall('revive', () => {
+      throw new SchedulerError('UNAVAILABLE', 'master busy');
+    });
+    const w = await start({ clock: new CountingClock(T0) }, master);
+    await w.api('POST', '/scheduler/iso8601', { name: 'r', command: 'true', schedule: 'R1/2026-01-01T00:00:10Z/PT1H' });
+    await advance(w, 8500); // inside the 2 s lead, revive failing
+    const before = timers;
+    await advance(w, 1000);
+    expect(timers - before).toBeLessThan(20);
   });
 });

@@ -340,9 +340,11 @@ export class JobEngine {
     let at = Infinity;
     if (!this.gateOpen) at = this.gateDeadline;
     else {
-      for (const t of this.nextDue.values()) at = Math.min(at, t - ahead, t);
+      // Wake at the revive lead before a due time, unless that is already past (then at the time).
+      const wake = (t: number): number => (t - ahead > now ? t - ahead : t);
+      for (const t of this.nextDue.values()) at = Math.min(at, wake(t));
       for (const r of this.active.values()) {
-        if (r.state === 'RETRY_WAIT') at = Math.min(at, (r.notBefore ?? now) - ahead, r.notBefore ?? now);
+        if (r.state === 'RETRY_WAIT') at = Math.min(at, wake(r.notBefore ?? now));
         if (r.state === 'QUEUED' && r.trigger === 'schedule' && r.attempt === 1 && this.jobs.get(r.job)?.job.missedRunPolicy === 'skip') {
           at = Math.min(at, r.scheduledFor + this.deadlineOf(r.job) + 1);
         }

@@ -99,7 +99,7 @@ export function createApiHandler(engine: JobEngine, leader: () => string): (req:
     if (!prefix) return { status: 404, body: { message: `no route ${method} ${url.pathname}` } };
     path = path.slice(prefix.length) || '/';
     const seg = path.split('/').slice(1).map(decodeURIComponent);
-    const [a, b, c, d] = seg;
+    const [a, b, c] = seg;
 
     if ((a === 'iso8601' || a === 'dependency') && seg.length === 1 && (method === 'POST' || method === 'PUT')) {
       await engine.upsertJob(await readJson(req), a === 'iso8601' ? 'scheduled' : 'dependent');
@@ -155,7 +155,6 @@ export function createApiHandler(engine: JobEngine, leader: () => string): (req:
       }
     }
     if (a === 'leader' && seg.length === 1 && method === 'GET') return { status: 200, body: { leader: leader() } };
-    void d;
     return { status: 404, body: { message: `no route ${method} ${url.pathname}` } };
   };
 
