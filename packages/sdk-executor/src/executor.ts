@@ -45,6 +45,8 @@ export class Executor implements ExecutorContext {
   private shuttingDown = false;
   private readonly tasks = new Map<string, LiveTask>();
   private readonly unacknowledgedTasks = new Set<string>();
+  /** Holds the process alive while the executor has no stream to the agent. */
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
   private readonly unacknowledged = new Map<string, PendingUpdate>();
   /** Uuids carried by the subscribe request of the current stream. */
   private carried = new Set<string>();
@@ -301,6 +303,10 @@ export class Executor implements ExecutorContext {
   }
 
   private scheduleReconnect(): void {
+    // The clock's timers do not keep the process alive, and without a stream nothing else
+    // may (a command executor whose task has exited): hold the event loop until the agent
+    // is back or the executor ends, or the process would end before its last updates are taken.
+    this.keepAlive ??= setInterval(() => undefined, 1 << 30);
     const clock = this.options.clock;
     clock.clearTimeout(this.retryTimer);
     const delay = this.backoffMs;
@@ -371,6 +377,7 @@ export class Executor implements ExecutorContext {
     this.backoffMs = this.options.reconnectBackoffMs;
     this.options.clock.clearTimeout(this.deadlineTimer);
     this.options.clock.clearTimeout(this.retryTimer);
+    this.releaseKeepAlive();
     this.options.logger.info(reconnected ? 're-subscribed to the agent' : 'subscribed to the agent', {
       executorId: this.executorId,
       unacknowledged: this.unacknowledged.size,
@@ -513,6 +520,7 @@ export class Executor implements ExecutorContext {
     clock.clearTimeout(this.retryTimer);
     clock.clearTimeout(this.heartbeatTimer);
     clock.clearTimeout(this.deadlineTimer);
+    this.releaseKeepAlive();
     this.subscription?.cancel();
     this.subscription = undefined;
     try {
@@ -535,6 +543,11 @@ export class Executor implements ExecutorContext {
 
   // -------------------------------------------------------------------------------------
   // Helpers.
+
+  private releaseKeepAlive(): void {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+  }
 
   private notify(): void {
     for (const w of [...this.waiters]) w();
