@@ -134,10 +134,14 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   }
 
   let manager: ExecutorManager | undefined;
+  // Until the previous process's runs are adopted, executor calls are answered UNAVAILABLE
+  // (the SDK retries) — never UNKNOWN_EXECUTOR, which would make a recoverable executor quit.
+  let recovered = false;
+  const ready = (): ExecutorManager => must(recovered ? manager : undefined);
   const api = {
-    subscribe: (req: Parameters<ExecutorManager['subscribe']>[0], sink: Parameters<ExecutorManager['subscribe']>[1]) => must(manager).subscribe(req, sink),
-    update: (req: Parameters<ExecutorManager['update']>[0]) => must(manager).update(req),
-    message: (req: Parameters<ExecutorManager['message']>[0]) => must(manager).message(req),
+    subscribe: (req: Parameters<ExecutorManager['subscribe']>[0], sink: Parameters<ExecutorManager['subscribe']>[1]) => ready().subscribe(req, sink),
+    update: (req: Parameters<ExecutorManager['update']>[0]) => ready().update(req),
+    message: (req: Parameters<ExecutorManager['message']>[0]) => ready().message(req),
   };
   // Port 0 after a restart on the same boot: the previous port first, where recovered
   // executors will dial back (MESO_AGENT_ENDPOINT); any free port if it is taken.
@@ -268,11 +272,17 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   log.info('agent starting', { endpoint, master: o.master, workDir: o.workDir, resources: resources.toString() });
   // Recovery before registration: the master then hears of the recovered tasks at once.
   const recovery = agentId
-    ? await recoverRuns({ checkpoints, updates, manager: mgr, agentId, clock: o.clock, logger: log.child('recovery') })
+    ? await recoverRuns({ checkpoints, updates, manager: mgr, agentId, clock: o.clock, logger: log.child('recovery') }).catch((e: unknown) => {
+        // Not a reason to stay down (a restart would fail the same way): the runs not
+        // recovered are refused when their executors call, and the master reconciles.
+        log.error('recovering the previous agent process\'s executor runs failed', { error: (e as Error)?.message ?? String(e) });
+        return undefined;
+      })
     : undefined;
+  recovered = true;
   if (recovery) {
-    const { recovered, gone, cleanedUp, unreadable } = recovery;
-    if (recovered + gone + cleanedUp + unreadable.length > 0) log.info('recovered the previous agent process\'s executor runs', { recovered, gone, cleanedUp, unreadable: unreadable.length });
+    const { recovered: adopted, gone, cleanedUp, unreadable } = recovery;
+    if (adopted + gone + cleanedUp + unreadable.length > 0) log.info('recovered the previous agent process\'s executor runs', { recovered: adopted, gone, cleanedUp, unreadable: unreadable.length });
   }
   void (recovery?.settled ?? Promise.resolve()).then(() => {
     if (closed) return;

@@ -65,10 +65,10 @@ export function push(m: ManagerState, run: ExecutorRun, event: ExecutorEvent): v
 const EMPTY_FRAMEWORK: FrameworkInfo = FrameworkInfo.fromJSON({});
 
 /** Records the run (pid, sandbox, token, executor, framework and tasks in full) so a restarted agent can recover it. */
-export function checkpoint(m: ManagerState, run: ExecutorRun): void {
-  if (!m.o.checkpoints || !run.container) return;
+export function checkpoint(m: ManagerState, run: ExecutorRun): Promise<void> {
+  if (!m.o.checkpoints || !run.container) return Promise.resolve();
   const records = [...run.tasks.values()];
-  void m.o.checkpoints.save({
+  return m.o.checkpoints.save({
     runId: run.runId,
     pid: run.container.pid,
     ...(run.startTime !== undefined ? { startTime: run.startTime } : {}),

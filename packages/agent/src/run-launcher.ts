@@ -46,7 +46,7 @@ export async function launchInto(m: ManagerState, fw: FrameworkRecord, info: Exe
     await startRun(m, run);
     return;
   }
-  checkpoint(m, run);
+  void checkpoint(m, run);
   if (run.sink && !run.sink.closed) flushQueue(m, run, new Set());
 }
 
@@ -140,7 +140,7 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
   }
   log.info('executor started', { pid: run.container.pid, sandbox: run.sandbox });
   run.startTime = await processStartTime(run.container.pid);
-  checkpoint(m, run);
+  await checkpoint(m, run);
   armRegistrationTimeout(m, run, log);
   const container = run.container;
   void container.exited.then((t) => finishRun(m, run, t));

@@ -235,6 +235,12 @@ export class StatusUpdateManager {
       .map((s) => ({ frameworkId: s.frameworkId, taskId: s.taskId, executorId: s.executorId, updates: [...s.pending] }));
   }
 
+  /** Whether the update `uuid` of a task is known (pending, or acknowledged recently). */
+  isKnown(frameworkId: string, taskId: string, uuid: string): boolean {
+    const s = this.streams.get(mapKey(frameworkId, taskId));
+    return !!s && (s.acked.includes(uuid) || s.pending.some((p) => p.status?.uuid === uuid));
+  }
+
   /** Whether a task has updates the framework has not acknowledged yet. */
   hasPending(frameworkId: string, taskId: string): boolean {
     return (this.streams.get(mapKey(frameworkId, taskId))?.pending.length ?? 0) > 0;

@@ -33,6 +33,14 @@ export async function acceptUpdate(m: ManagerState, run: ExecutorRun, request: E
     },
     latestState: status.state,
   };
+  // A new live state is in the run's checkpoint before the update can reach the framework,
+  // so a restarted agent never re-registers the task in an older state than it reported.
+  const record = run.tasks.get(taskId);
+  if (record && record.state !== status.state && !isTerminal(status.state) && !m.o.updates.isKnown(run.frameworkId, taskId, status.uuid)) {
+    record.state = status.state;
+    record.launched = true;
+    await checkpoint(m, run);
+  }
   const outcome = await m.o.updates.update(stamped);
   if (outcome === 'accepted') recordState(m, run, taskId, status.state);
   m.o.logger.debug('status update from executor', { taskId, state: stateName(status.state), outcome });
@@ -87,11 +95,11 @@ export function recordState(m: ManagerState, run: ExecutorRun, taskId: string, s
   record.launched = true;
   if (!isTerminal(state)) {
     // A restarted agent reports the task in this state until its executor says more.
-    if (changed && run.phase !== 'terminated') checkpoint(m, run);
+    if (changed && run.phase !== 'terminated') void checkpoint(m, run);
     return;
   }
   run.tasks.delete(taskId);
-  if (run.phase !== 'terminated') checkpoint(m, run);
+  if (run.phase !== 'terminated') void checkpoint(m, run);
   const key = pairKey(run.frameworkId, taskId);
   if (m.taskIndex.get(key) === run) m.taskIndex.delete(key);
   m.finished.add(key);

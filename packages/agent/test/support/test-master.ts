@@ -34,6 +34,8 @@ export class TestMaster {
   readonly messages: ExecutorToFramework[] = [];
   readonly pongs: number[] = [];
   autoAck: boolean;
+  /** Agent ids the master has removed: their re-registration is refused AGENT_GONE (after ShutdownFramework, as core-master does). */
+  readonly gone = new Set<string>();
   private stream: Stream | undefined;
   private nextAgent = 1;
 
@@ -82,7 +84,14 @@ export class TestMaster {
           call.write({ message: { $case: 'refused', value: { message: this.options.refuse, code: 'AGENT_REFUSED', field: 'agent_info.resources' } } });
           return;
         }
-        const id = msg.value.agentInfo?.id?.value || `agent-${this.nextAgent++}`;
+        const claimed = msg.value.agentInfo?.id?.value ?? '';
+        if (this.gone.has(claimed)) {
+          const frameworks = new Set(msg.value.tasks.map((t) => t.frameworkId?.value ?? '').filter((f) => f !== ''));
+          for (const f of frameworks) call.write({ message: { $case: 'shutdownFramework', value: { frameworkId: { value: f } } } });
+          call.write({ message: { $case: 'refused', value: { message: `agent '${claimed}' was removed`, code: 'AGENT_GONE', field: 'agent_info.id' } } });
+          return;
+        }
+        const id = claimed || `agent-${this.nextAgent++}`;
         this.stream = call;
         call.write({
           message: {
