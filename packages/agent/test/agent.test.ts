@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TaskState, TaskStatus_Reason, TaskStatus_Source } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -204,6 +204,61 @@ describe('agent restart', () => {
     expect(failed.status).toMatchObject({ source: TaskStatus_Source.SOURCE_AGENT, reason: TaskStatus_Reason.REASON_AGENT_RESTARTED });
     expect(failed.status?.containerStatus?.sandbox).toBe(running.status?.containerStatus?.sandbox);
     await waitFor(() => !groupAlive(pgid) && !groupAlive(executorPid), { what: 'the old run to be gone', timeoutMs: 5_000 });
+  });
+});
+
+describe('agent removed by the master (AGENT_GONE)', () => {
+  it('shuts down its executors, forgets its id and registers afresh as a new agent', async () => {
+    h = await new Harness().start();
+    expect(await h.agent.registered()).toBe('agent-1');
+    h.master.runTask(shellTask('old', 'echo $$ > pid; sleep 600'), frameworkInfo({ checkpoint: true }));
+    const running = await h.master.waitForUpdate('old', S.TASK_RUNNING);
+    const pgid = await waitFor(() => h.pidFile(running.status?.containerStatus?.sandbox ?? ''), { what: 'the task pid file' });
+    h.master.gone.add('agent-1');
+    h.master.dropAgent();
+    await waitFor(() => h.agent.agentId() === 'agent-2', { what: 'the agent to register as a new one' });
+    const gone = h.master.registrations.find((r) => r.agentInfo?.id?.value === 'agent-1' && r.tasks.length === 1);
+    expect(gone?.tasks[0]?.taskId?.value).toBe('old');
+    const fresh = h.master.registrations.at(-1);
+    expect(fresh?.agentInfo?.id).toBeUndefined();
+    expect(fresh?.tasks).toEqual([]);
+    expect(groupAlive(pgid)).toBe(false);
+    expect(h.logs.some((l) => l.includes('the master removed this agent (AGENT_GONE)'))).toBe(true);
+    const checkpoint = await waitFor(async () => {
+      const text = await readFile(join(h.workDir, 'meta', 'agent.json'), 'utf8').catch(() => '');
+      return text.includes('agent-2') && text;
+    }, { what: 'the new id in meta/agent.json' });
+    expect(checkpoint).not.toContain('agent-1');
+  });
+});
+
+describe('unreadable checkpoint files', () => {
+  it('a corrupt meta/agent.json is named in the log and set aside; the agent registers as a new one', async () => {
+    h = await new Harness().start();
+    expect(await h.agent.registered()).toBe('agent-1');
+    await h.agent.close();
+    const file = join(h.workDir, 'meta', 'agent.json');
+    await writeFile(file, '{"format":1,"version":1,"sha');
+    await h.startAgent();
+    expect(await h.agent.registered()).toBe('agent-2');
+    expect(h.logs.find((l) => l.includes(`cannot read the agent's checkpoint ${file}`))).toContain('not valid JSON');
+    expect(await readFile(`${file}.corrupt`, 'utf8')).toBe('{"format":1,"version":1,"sha');
+  });
+
+  it('a corrupt status update stream is named in the log and set aside; the others are still re-sent', async () => {
+    h = await new Harness().start({ master: { autoAck: false }, agent: { statusUpdateRetryMs: 60_000 } });
+    await h.agent.registered();
+    h.master.runTask(shellTask('good', 'exit 0'));
+    await h.master.waitForUpdate('good', S.TASK_STARTING);
+    await h.agent.close();
+    const bad = join(h.workDir, 'meta', 'updates', 'fw-1', 'bad.json');
+    await writeFile(bad, 'garbage');
+    const before = h.master.updates.length;
+    await h.startAgent();
+    await h.agent.registered();
+    expect(h.logs.find((l) => l.includes(`${bad} is unreadable`))).toBeDefined();
+    expect(await readFile(`${bad}.corrupt`, 'utf8')).toBe('garbage');
+    await waitFor(() => h.master.updates.slice(before).find((u) => u.status?.taskId?.value === 'good'), { what: 'the good stream re-sent' });
   });
 });
 
