@@ -38,10 +38,10 @@ interface World {
   launched: () => string[];
 }
 
-async function start(world: Partial<Pick<World, 'clock' | 'store'>> = {}, master = new FakeSchedulerTransport()): Promise<World> {
+async function start(world: Partial<Pick<World, 'clock' | 'store'>> = {}, master = new FakeSchedulerTransport(), tuning: { historyLimit?: number } = {}): Promise<World> {
   const clock = world.clock ?? new FakeClock(T0);
   const store = world.store ?? new MemoryStateStore();
-  const chronos = await startChronos({ transport: master, clock, store, httpPort: 0, logger: silentLogger, reviveLeadMs: 2000, reconcileTimeoutMs: 5000 });
+  const chronos = await startChronos({ transport: master, clock, store, httpPort: 0, logger: silentLogger, reviveLeadMs: 2000, reconcileTimeoutMs: 5000, ...tuning });
   open.push(chronos);
   const api: World['api'] = async (method, path, body) => {
     const res = await fetch(`http://${chronos.address}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
@@ -367,5 +367,22 @@ describe('fw-chronos engine', () => {
     const before = timers;
     await advance(w, 1000);
     expect(timers - before).toBeLessThan(20);
+  });
+
+  it('keeps the latest historyLimit finished runs of a job in the ledger', async () => {
+    const w = await start({}, new FakeSchedulerTransport(), { historyLimit: 3 });
+    await w.api('POST', '/scheduler/iso8601', { name: 'h', command: 'true', schedule: 'R/2030-01-01T00:00:00Z/P1D' });
+    for (let i = 0; i < 5; i++) {
+      w.clock.advance(10);
+      await w.api('PUT', '/scheduler/job/h');
+      w.master.offer({});
+      const taskId = await waitUntil(`run ${i}`, () => w.launched()[i]);
+      w.master.update({ taskId, state: 'TASK_FINISHED', uuid: `f${i}` });
+      await settle();
+    }
+    const ledger = await runs(w, 'h');
+    expect(ledger.map((r) => r.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(ledger.map((r) => r.attempts[0]!.taskId)).toEqual(w.launched().slice(2));
+    expect(((await w.api('GET', '/scheduler/job/h')).json as { successCount: number }).successCount).toBe(5);
   });
 });

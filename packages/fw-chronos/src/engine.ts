@@ -896,15 +896,15 @@ export class JobEngine {
 
   /** Notes a finished run and trims the job's ledger to `historyLimit` finished runs. */
   private remember(run: RunRecord): void {
+    // Its last write has read the creation outcome already (persistRun comes first everywhere);
+    // the repository keeps writes to one key in order, so the entry can go.
+    this.created.delete(runKey(run.job, run.scheduledFor));
     let list = this.history.get(run.job);
     if (!list) this.history.set(run.job, (list = []));
     list.push(run.scheduledFor);
     while (list.length > this.tuning.historyLimit) {
       const old = list.shift()!;
-      const key = runKey(run.job, old);
-      const after = this.created.get(key) ?? Promise.resolve(true);
-      this.created.delete(key);
-      void after.then(() => this.write({ type: 'deleteRun', job: run.job, scheduledFor: old }));
+      void this.write({ type: 'deleteRun', job: run.job, scheduledFor: old });
     }
   }
 }
