@@ -1,9 +1,10 @@
-import { isTerminalState, type Clock, type Logger, type Offer, type Scheduler, type SchedulerEvent, type TaskStatus } from '@meso/sdk-scheduler';
+import { isTerminalState, type Clock, type Logger, type Scheduler, type SchedulerEvent, type TaskStatus } from '@meso/sdk-scheduler';
 import { readyDependents, type DagNode } from './dag.js';
 import { ChronosError } from './errors.js';
 import { normalizeJob, startingDeadlineMs, type Job } from './job.js';
 import { ChronosMetrics, SampleWindow } from './metrics.js';
 import { decideDueRuns } from './missed-runs.js';
+import { OfferPlanner } from './offer-planner.js';
 import { placeRuns } from './placement.js';
 import type { Command, JobRecord, Repository } from './repository.js';
 import { isRunFinished, isRunLaunched, runKey, taskIdOf, type RunRecord, type RunTrigger } from './run.js';
@@ -76,7 +77,7 @@ export class JobEngine {
   private readonly byTask = new Map<string, string>();
   private readonly history = new Map<string, number[]>();
   private readonly durations = new Map<string, SampleWindow>();
-  private readonly offers = new Map<string, { offer: Offer; since: number }>();
+  private readonly offers: OfferPlanner;
   private readonly killRequested = new Set<string>();
   private readonly timedOut = new Set<string>();
   private readonly completionTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
@@ -86,12 +87,6 @@ export class JobEngine {
   private timerAt: number | undefined;
   private gateOpen = false;
   private gateDeadline = 0;
-  /**
-   * Whether offers are suppressed; undefined until the first decision. A new subscription starts
-   * unsuppressed, but declines of an earlier process may still filter offers, so the first wish
-   * for offers always revives (which clears filters).
-   */
-  private suppressed: boolean | undefined = undefined;
   private closed = false;
   private tickRequested = false;
   private loop: Promise<void> | undefined;
@@ -104,6 +99,7 @@ export class JobEngine {
     tuning: EngineTuning = {},
   ) {
     this.tuning = { ...ENGINE_DEFAULTS, ...tuning };
+    this.offers = new OfferPlanner(scheduler, this.metrics, logger, this.tuning.offerHoldMs);
   }
 
   /**
@@ -285,7 +281,7 @@ export class JobEngine {
       chronos_runs_retry_wait: runs.filter((r) => r.state === 'RETRY_WAIT').length,
       chronos_runs_launched: runs.filter((r) => isRunLaunched(r.state)).length,
       chronos_offers_held: this.offers.size,
-      chronos_suppressed: this.suppressed ? 1 : 0,
+      chronos_suppressed: this.offers.suppressed ? 1 : 0,
       chronos_reconciled: this.gateOpen ? 1 : 0,
     };
   }
@@ -336,7 +332,7 @@ export class JobEngine {
   private armTimer(): void {
     if (this.closed) return;
     const now = this.clock.now();
-    const ahead = this.suppressed !== false ? this.tuning.reviveLeadMs : 0;
+    const ahead = this.offers.suppressed !== false ? this.tuning.reviveLeadMs : 0;
     let at = Infinity;
     if (!this.gateOpen) at = this.gateDeadline;
     else {
@@ -349,7 +345,7 @@ export class JobEngine {
           at = Math.min(at, r.scheduledFor + this.deadlineOf(r.job) + 1);
         }
       }
-      for (const o of this.offers.values()) at = Math.min(at, o.since + this.tuning.offerHoldMs);
+      at = Math.min(at, this.offers.nextExpiry() ?? Infinity);
     }
     // Work due before now (e.g. the revive lead already passed) needs no earlier wake-up than now.
     if (at !== Infinity) at = Math.max(at, now);
@@ -551,9 +547,9 @@ export class JobEngine {
     }
     if (candidates.length === 0) return;
     const preparedKeys = new Set(candidates.filter((r) => r.taskId === taskIdOf(r) && this.created.has(runKey(r.job, r.scheduledFor))).map((r) => runKey(r.job, r.scheduledFor)));
-    const placements = placeRuns(candidates, [...this.offers.values()].map((o) => o.offer), (n) => this.jobs.get(n)?.job);
+    const placements = placeRuns(candidates, this.offers.offers(), (n) => this.jobs.get(n)?.job);
     for (const p of placements) {
-      this.offers.delete(p.offer.id);
+      this.offers.remove(p.offer.id);
       for (const run of p.runs) {
         run.state = 'STAGING';
         run.taskId = taskIdOf(run);
@@ -605,7 +601,7 @@ export class JobEngine {
     this.tick();
   }
 
-  /** Revive a little before work is due, hold offers while it is, decline and suppress when idle. */
+  /** Tells the offer planner whether offers are wanted now: a run queued, or one due within the revive lead. */
   private planOffers(now: number): void {
     const lead = this.tuning.reviveLeadMs;
     let wanted = false;
@@ -618,26 +614,7 @@ export class JobEngine {
       }
       if (!wanted) for (const t of this.nextDue.values()) if (t - now <= lead) wanted = true;
     }
-    const stale = [...this.offers.values()].filter((o) => !wanted || now - o.since >= this.tuning.offerHoldMs).map((o) => o.offer.id);
-    if (stale.length > 0) {
-      for (const id of stale) this.offers.delete(id);
-      void this.scheduler.decline(stale, { refuseSeconds: wanted ? 1 : 30 }).catch(() => undefined);
-    }
-    if (wanted && this.suppressed !== false) {
-      this.suppressed = false;
-      this.metrics.counters.revives++;
-      void this.scheduler.revive().catch((e) => {
-        this.suppressed = undefined;
-        this.logger.warn(`revive failed: ${(e as Error).message}`);
-      });
-    } else if (!wanted && this.suppressed !== true) {
-      this.suppressed = true;
-      this.metrics.counters.suppresses++;
-      void this.scheduler.suppress().catch((e) => {
-        this.suppressed = undefined;
-        this.logger.warn(`suppress failed: ${(e as Error).message}`);
-      });
-    }
+    this.offers.plan(wanted, now);
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -667,11 +644,11 @@ export class JobEngine {
     const now = this.clock.now();
     switch (event.type) {
       case 'offers':
-        for (const offer of event.offers) this.offers.set(offer.id, { offer, since: now });
+        this.offers.add(event.offers, now);
         this.tick();
         return Promise.resolve();
       case 'rescind':
-        this.offers.delete(event.offerId);
+        this.offers.remove(event.offerId);
         return Promise.resolve();
       case 'update':
         return this.onStatus(event.status);
