@@ -28,6 +28,7 @@ function setup() {
   const events: string[] = [];
   let agentId = '';
   const refused: AgentRefused[] = [];
+  const shutdowns: string[][] = [];
   const session = new MasterSession({
     link,
     clock,
@@ -38,14 +39,17 @@ function setup() {
       events.push(`registered ${id}`);
     },
     onDisconnected: () => void events.push('disconnected'),
-    onRefused: (r) => void refused.push(r),
+    onRefused: (r, frameworks) => {
+      refused.push(r);
+      shutdowns.push(frameworks);
+    },
     onMessage: (m) => void events.push(m.message?.$case ?? '?'),
     backoffMs: 100,
     maxBackoffMs: 400,
   });
   const registered = (id = 'a-1', ping = 1, missed = 3): void =>
     link.deliver({ $case: 'registered', value: { agentId: { value: id }, masterId: 'm', pingIntervalSeconds: ping, maxMissedPings: missed } });
-  return { link, clock, events, session, refused, registered };
+  return { link, clock, events, session, refused, shutdowns, registered };
 }
 
 describe('MasterSession', () => {
@@ -107,5 +111,15 @@ describe('MasterSession', () => {
     t.clock.advance(3_600_000);
     expect(t.link.connections).toHaveLength(1);
     expect(t.session.send({ message: { $case: 'pong', value: { seq: 1 } } })).toBe(false);
+  });
+  it('hands the ShutdownFramework a master sends before refusing a gone agent to onRefused', () => {
+    const t = setup();
+    t.session.start();
+    t.link.deliver({ $case: 'shutdownFramework', value: { frameworkId: { value: 'fw-a' } } });
+    t.link.deliver({ $case: 'shutdownFramework', value: { frameworkId: { value: 'fw-b' } } });
+    t.link.deliver({ $case: 'refused', value: { message: 'removed', code: 'AGENT_GONE', field: 'agent_info.id' } });
+    expect(t.refused.map((r) => r.code)).toEqual(['AGENT_GONE']);
+    expect(t.shutdowns).toEqual([['fw-a', 'fw-b']]);
+    expect(t.events).toEqual([]);
   });
 });

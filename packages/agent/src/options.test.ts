@@ -1,5 +1,5 @@
 import { silentLogger } from '@meso/proto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AGENT_DEFAULTS, resolveAgentOptions, type AgentOptions } from './options.js';
 import { agentAttributes, agentResources, defaultScalars } from './resources.js';
 
@@ -15,9 +15,21 @@ describe('resolveAgentOptions', () => {
       defaultKillGracePeriodSeconds: 5,
       statusUpdateRetryMs: 10_000,
       executorRegistrationTimeoutMs: 60_000,
+      executorReregisterTimeoutMs: 5_000,
     });
     expect(AGENT_DEFAULTS.port).toBe(5051);
     expect(o.hostname).not.toBe('');
+  });
+
+  it('takes the boot id from the option, else MESO_AGENT_BOOT_ID, else leaves it to /proc', () => {
+    vi.stubEnv('MESO_AGENT_BOOT_ID', 'from-env');
+    try {
+      expect(resolveAgentOptions({ ...base, bootId: 'given' }).bootId).toBe('given');
+      expect(resolveAgentOptions(base).bootId).toBe('from-env');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    if (process.env['MESO_AGENT_BOOT_ID'] === undefined) expect(resolveAgentOptions(base).bootId).toBeUndefined();
   });
 
   it('resolves a relative work dir and accepts port 0', () => {
@@ -37,6 +49,8 @@ describe('resolveAgentOptions', () => {
     [{ defaultKillGracePeriodSeconds: -1 }, 'defaultKillGracePeriodSeconds', /must be a number >= 0/],
     [{ statusUpdateRetryMs: 0 }, 'statusUpdateRetryMs', /^statusUpdateRetryMs: must be >= 1/],
     [{ executorRegistrationTimeoutMs: Number.NaN }, 'executorRegistrationTimeoutMs', /must be a number >= 0, got NaN/],
+    [{ executorReregisterTimeoutMs: -5 }, 'executorReregisterTimeoutMs', /must be a number >= 0, got -5/],
+    [{ bootId: ' ' }, 'bootId', /^bootId: must not be empty/],
   ])('refuses %j naming %s', (patch, field, message) => {
     let error: unknown;
     try {

@@ -1,4 +1,5 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { ExecutorAgentService, silentLogger, TaskState, TaskStatus_Reason, TaskStatus_Source, type ExecutorUpdateRequest } from '@meso/proto';
@@ -131,6 +132,39 @@ describe('agent with a custom executor', () => {
     // The agent is fine: the task still gets killed normally.
     h.master.kill('tok');
     await h.master.waitForUpdate('tok', S.TASK_KILLED);
+  });
+
+  it('DuplicateTerminalUpdateAfterAck: a terminal update re-sent after the framework acknowledged it is acknowledged to the executor, never forwarded again', async () => {
+    h = await new Harness().start();
+    await h.agent.registered();
+    h.master.runTask(executorTask('dup', 'exec-dup', executorCommand));
+    const running = await h.master.waitForUpdate('dup', S.TASK_RUNNING);
+    const executorPid = h.track(running.status?.containerStatus?.executorPid ?? 0);
+    h.master.send({ $case: 'frameworkMessage', value: { frameworkId: { value: 'fw-1' }, executorId: { value: 'exec-dup' }, data: Buffer.from('finish dup') } });
+    const finished = await h.master.waitForUpdate('dup', S.TASK_FINISHED);
+    // The framework's acknowledgement (auto) has reached the agent once the task's stream checkpoint is gone.
+    const stream = join(h.workDir, 'meta', 'updates', 'fw-1', 'dup.json');
+    await waitFor(() => stat(stream).then(() => false, () => true), { what: 'the terminal update to be acknowledged' });
+    const token = /MESO_EXECUTOR_TOKEN=([^\u0000]*)/.exec(await readFile(`/proc/${executorPid}/environ`, 'latin1'))?.[1] ?? '';
+    const Client = makeGenericClientConstructor(ExecutorAgentService, 'meso.v1.ExecutorAgent') as unknown as new (
+      a: string,
+      c: ReturnType<typeof credentials.createInsecure>,
+    ) => { update(r: ExecutorUpdateRequest, cb: (e: ServiceError | null) => void): void; close(): void };
+    const client = new Client(`127.0.0.1:${h.agent.port}`, credentials.createInsecure());
+    const call = (r: ExecutorUpdateRequest): Promise<ServiceError | null> => new Promise((resolve) => client.update(r, resolve));
+    try {
+      const base = { frameworkId: { value: 'fw-1' }, executorId: { value: 'exec-dup' }, token };
+      // The same update again (same uuid), then a new terminal one: both taken, both dropped.
+      expect(await call({ ...base, status: finished.status })).toBeNull();
+      expect(await call({ ...base, status: { ...finished.status!, uuid: 'another-uuid', state: S.TASK_FAILED } })).toBeNull();
+    } finally {
+      client.close();
+    }
+    const count = h.master.updatesOf('dup').length;
+    h.master.send({ $case: 'shutdownExecutor', value: { frameworkId: { value: 'fw-1' }, executorId: { value: 'exec-dup' } } });
+    await waitFor(() => h.master.exited.find((e) => e.executorId?.value === 'exec-dup'), { what: 'ExecutorExited' });
+    expect(h.master.updatesOf('dup').length).toBe(count);
+    expect(h.master.updatesOf('dup').map((u) => u.status?.state)).toEqual([S.TASK_RUNNING, S.TASK_FINISHED]);
   });
 
   it('an SDK executor the agent does not know stops at once with UNKNOWN_EXECUTOR instead of retrying', async () => {
