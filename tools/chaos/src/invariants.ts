@@ -52,7 +52,18 @@ function rank(state: string): number {
 
 export function describe(t: TaskRecord): string {
   const from = (s: SeenUpdate) => (s.reconciliation ? '(reconciliation)' : `(${s.source ?? '?'}${s.reason ? `/${s.reason}` : ''})`);
-  return t.seen.map((s) => `${s.state.replace('TASK_', '')}${from(s)}`).join(' > ') || '(nothing)';
+  // Runs of the same entry (e.g. one reconciliation answer after another) are shown once, counted.
+  const parts: string[] = [];
+  let count = 0;
+  t.seen.forEach((s, i) => {
+    const text = `${s.state.replace('TASK_', '')}${from(s)}`;
+    const next = t.seen[i + 1];
+    count++;
+    if (next && `${next.state.replace('TASK_', '')}${from(next)}` === text) return;
+    parts.push(count > 1 ? `${text} x${count}` : text);
+    count = 0;
+  });
+  return parts.join(' > ') || '(nothing)';
 }
 
 /** Used above total on any agent at one /state sample. */
@@ -98,6 +109,11 @@ export function taskProblems(tasks: readonly TaskRecord[], state: StateJson): st
     const ended = done.get(`${t.frameworkId}/${t.taskId}`);
     if (ended && view !== ended.state && view !== 'TASK_LOST' && view !== 'TASK_UNKNOWN') {
       out.push(`task ${t.taskId} (${t.framework}): ended ${ended.state} at the master, the framework saw ${view}: ${describe(t)}`);
+    }
+    // FINISHED and FAILED come from the agent's reliable stream (retried until acknowledged):
+    // learning them only from a reconciliation answer means the update itself was lost.
+    if (ended && (ended.state === 'TASK_FINISHED' || ended.state === 'TASK_FAILED') && !t.seen.some((s) => !s.reconciliation && s.state === ended.state)) {
+      out.push(`task ${t.taskId} (${t.framework}): ended ${ended.state} at the master, but that update never reached the framework (only reconciliation told it): ${describe(t)}`);
     }
   }
   return out;

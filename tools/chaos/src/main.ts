@@ -141,7 +141,11 @@ class Soak {
           if (ppid !== undefined && !pids.includes(ppid)) executor = pid;
         }
         if (executor === undefined) return undefined;
-        process.kill(executor, 'SIGKILL');
+        try {
+          process.kill(executor, 'SIGKILL');
+        } catch {
+          return undefined; // it ended by itself meanwhile: no fault
+        }
         return `executor ${executor} of task ${t.id} killed -9`;
       }
       case 'framework-failover': {
