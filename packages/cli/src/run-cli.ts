@@ -1,6 +1,7 @@
 import { CliError } from './cli-error.js';
 import { agentCommand } from './commands/agent.js';
 import { appCommand } from './commands/app.js';
+import { batchCommand } from './commands/batch.js';
 import { executeCommand } from './commands/execute.js';
 import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   state: { run: stateCommand, summary: 'Show agents, frameworks and tasks.' },
   app: { run: appCommand, summary: 'Deploy, list, show, scale, restart and remove services on fw-marathon.' },
   job: { run: jobCommand, summary: 'Add, list, run, inspect and remove scheduled jobs on fw-chronos.' },
+  batch: { run: batchCommand, summary: 'Submit, follow, list, kill and explain batch jobs on fw-batch.' },
 };
 
 const HELP = [

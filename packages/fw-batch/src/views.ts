@@ -50,7 +50,7 @@ export function usageView(engine: BatchEngine): Record<string, unknown> {
   const usage = engine.usage();
   const total = engine.total();
   const users = new Set<string>([...usage.keys(), ...Object.keys(engine.state.policy.weights), ...Object.keys(engine.state.policy.quotas)]);
-  for (const rec of engine.state.jobs.values()) if (rec.status === 'active') users.add(rec.job.user);
+  for (const rec of engine.state.jobs.values()) users.add(rec.job.user);
   const out: Record<string, unknown> = {};
   for (const user of [...users].sort()) {
     const u = usage.get(user) ?? { resources: ZERO, count: 0 };
