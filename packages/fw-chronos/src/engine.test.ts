@@ -385,4 +385,44 @@ describe('fw-chronos engine', () => {
     expect(ledger.map((r) => r.attempts[0]!.taskId)).toEqual(w.launched().slice(2));
     expect(((await w.api('GET', '/scheduler/job/h')).json as { successCount: number }).successCount).toBe(5);
   });
+
+  it("takes the sample jobs of Chronos's API documentation unchanged", async () => {
+    const w = await start();
+    // docs/docs/api.md of mesos/chronos: "Sample Job" (no shell, arguments, fetch) ...
+    const sample = {
+      name: 'camus_kafka2hdfs',
+      command: '/srv/data-infra/kafka/camus/kafka_hdfs_job.bash',
+      arguments: ['-verbose', '-debug'],
+      shell: false,
+      epsilon: 'PT30M',
+      executor: '',
+      executorFlags: '',
+      retries: 2,
+      owner: 'bofh@your-company.com',
+      async: false,
+      successCount: 190,
+      errorCount: 3,
+      lastSuccess: '2014-03-08T16:57:17.507Z',
+      lastError: '2014-03-01T00:10:15.957Z',
+      cpus: 1.0,
+      disk: 10240,
+      mem: 1024,
+      disabled: false,
+      fetch: [{ uri: 'https://url-to-file', cache: false, extract: false, executable: false }],
+      schedule: 'R/2014-03-08T20:00:00.000Z/PT2H',
+      environmentVariables: [{ name: 'JVMOPTS', value: '-Xmx1000m' }, { name: 'JAVA_LIBRARY_PATH', value: '/usr/local/lib' }],
+    };
+    // ... the Docker job (numbers as strings) and the dependent job.
+    const docker = { schedule: 'R/2014-09-25T17:22:00Z/PT2M', name: 'dockerjob', container: { type: 'DOCKER', image: 'libmesos/ubuntu', network: 'BRIDGE', volumes: [{ containerPath: '/var/log/', hostPath: '/logs/', mode: 'RW' }] }, cpus: '0.5', mem: '512', fetch: [], command: 'while sleep 10; do date =u %T; done' };
+    const dependent = { async: true, command: 'bash -x /srv/data-infra/jobs/hive_query.bash run_hive hostings-earnings-summary', epsilon: 'PT30M', errorCount: 0, lastError: '', lastSuccess: '2013-03-15T13:02:14.243Z', name: 'hostings_earnings_summary', owner: 'bob@airbnb.com', parents: ['camus_kafka2hdfs', 'dockerjob'], retries: 2, successCount: 100 };
+    expect((await w.api('POST', '/v1/scheduler/iso8601', sample)).status).toBe(204);
+    expect((await w.api('POST', '/v1/scheduler/iso8601', docker)).status).toBe(204);
+    expect((await w.api('POST', '/v1/scheduler/dependency', dependent)).status).toBe(204);
+    const got = (await w.api('GET', '/v1/scheduler/job/camus_kafka2hdfs')).json as Record<string, unknown>;
+    expect(got).toMatchObject({ ...sample, successCount: 0, errorCount: 0, lastSuccess: '', lastError: '' }); // counters are fw-chronos's own
+    expect((await w.api('GET', '/v1/scheduler/job/dockerjob')).json).toMatchObject({ cpus: 0.5, mem: 512, container: docker.container });
+    expect((await w.api('GET', '/leader')).json).toEqual({ leader: w.chronos.address });
+    expect((await w.api('PUT', '/v1/scheduler/job/success/camus_kafka2hdfs')).json).toBe(true);
+    expect((await w.api('GET', '/v1/scheduler/jobs/search?any=hive')).json).toMatchObject([{ name: 'hostings_earnings_summary' }]);
+  });
 });

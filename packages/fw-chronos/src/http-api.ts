@@ -92,6 +92,7 @@ export function createApiHandler(engine: JobEngine, leader: () => string): (req:
     const method = req.method ?? 'GET';
     let path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/ping') return { status: 200, body: 'pong\n', contentType: 'text/plain' };
+    if (path === '/leader' && method === 'GET') return { status: 200, body: { leader: leader() } }; // Chronos serves it at the root
     if (path === '/metrics' || path === '/v1/scheduler/metrics' || path === '/scheduler/metrics') {
       return { status: 200, body: engine.metrics.render(engine.gauges()), contentType: 'text/plain; version=0.0.4' };
     }
@@ -112,7 +113,7 @@ export function createApiHandler(engine: JobEngine, leader: () => string): (req:
     if (a === 'job') {
       if (b === 'success' && c !== undefined && seg.length === 3 && (method === 'PUT' || method === 'POST')) {
         await engine.markSuccess(c);
-        return noContent;
+        return { status: 200, body: true }; // Chronos answers a boolean
       }
       if (b === 'stat' && c !== undefined && seg.length === 3 && method === 'GET') {
         return { status: 200, body: stat(engine, c, await engine.runsOf(c)) };

@@ -15,7 +15,7 @@ export interface Job {
   /** `[\w.-]+`. */
   name: string;
   command: string;
-  /** Appended to the command. Defaults to `[]`. */
+  /** Passed to `command` run as argv when `shell` is false; ignored when it is true (as Chronos does). Defaults to `[]`. */
   arguments: string[];
   /** Run `command` through `/bin/sh -c` (true) or as argv (false). Defaults to true. */
   shell: boolean;
@@ -116,6 +116,8 @@ function bool(v: unknown, field: string, fallback: boolean): boolean {
 }
 function num(v: unknown, field: string, fallback: number, opts: { min?: number; integer?: boolean; positive?: boolean } = {}): number {
   if (v === undefined || v === null) return fallback;
+  // Chronos's own examples send numbers as strings ("cpus": "0.5"); accept those that parse.
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) v = Number(v);
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidJob(field, `must be a number, got ${JSON.stringify(v)}`);
   if (opts.integer && !Number.isInteger(v)) throw invalidJob(field, `must be a whole number, got ${v}`);
   if (opts.min !== undefined && v < opts.min) throw invalidJob(field, `must be >= ${opts.min}, got ${v}`);

@@ -24,15 +24,20 @@ describe('placement', () => {
     [['rack', 'UNLIKE', 'r[0-9]'], false],
     [['hostname', 'LIKE', 'web-.*'], true],
     [['zone', 'EQUALS', 'x'], false],
+    [['disks', 'LIKE', 'ssd'], true], // some element of a set
+    [['disks', 'UNLIKE', 'ssd'], false],
+    [['disks', 'UNLIKE', 'tape'], true],
+    [['cores', 'LIKE', '[0-9]+'], true], // a scalar
   ] as const)('constraint %j → %s', (constraint, ok) => {
-    expect(matchesConstraints(offer('1', 'cpus:1', [{ name: 'rack', kind: 'text', text: 'r1' }], 'web-1'), [[...constraint]])).toBe(ok);
+    const attrs: Offer['attributes'] = [{ name: 'rack', kind: 'text', text: 'r1' }, { name: 'disks', kind: 'set', items: ['hdd', 'ssd'] }, { name: 'cores', kind: 'scalar', value: 8 }];
+    expect(matchesConstraints(offer('1', 'cpus:1', attrs, 'web-1'), [[...constraint]])).toBe(ok);
   });
 
-  it("builds Chronos's task: shell command with quoted arguments, environment, resources, task id", () => {
-    const j = job('report', { arguments: ['--day', "it's"], environmentVariables: [{ name: 'FOO', value: 'bar' }], cpus: 0.5, mem: 64, disk: 10 });
+  it("builds Chronos's task: shell command (arguments ignored, as Chronos), environment, resources, task id", () => {
+    const j = job('report', { arguments: ['--day'], environmentVariables: [{ name: 'FOO', value: 'bar' }], cpus: 0.5, mem: 64, disk: 10 });
     const task = taskSpecOf(j, { ...run('report', 1234), arguments: undefined });
     expect(task.taskId).toBe('ct:1234:1:report:');
-    expect(task.command).toMatchObject({ shell: "echo hi --day 'it'\\''s'", env: { FOO: 'bar', CHRONOS_JOB_NAME: 'report' } });
+    expect(task.command).toMatchObject({ shell: 'echo hi', env: { FOO: 'bar', CHRONOS_JOB_NAME: 'report' } });
     expect(task.resources).toEqual({ cpus: 0.5, mem: 64, disk: 10 });
     expect(taskSpecOf(job('argv', { shell: false, command: '/bin/echo', arguments: ['a b'] }), run('argv')).command).toMatchObject({ argv: ['/bin/echo', 'a b'] });
   });

@@ -2,34 +2,36 @@ import type { Offer, TaskSpec } from '@meso/sdk-scheduler';
 import type { Constraint, Job } from './job.js';
 import { taskIdOf, type RunRecord } from './run.js';
 
-function attributeValue(offer: Offer, name: string): string | undefined {
-  if (name === 'hostname') return offer.hostname;
+/** The values an offer's attribute offers to a constraint: text, scalar, each set element (not ranges). */
+function attributeValues(offer: Offer, name: string): string[] {
   const a = offer.attributes.find((x) => x.name === name);
-  if (!a) return undefined;
+  if (!a) return name === 'hostname' ? [offer.hostname] : [];
   switch (a.kind) {
     case 'text':
-      return a.text;
+      return [a.text];
     case 'scalar':
-      return String(a.value);
+      return [String(a.value)];
     case 'set':
-      return a.items.join(',');
+      return a.items;
     case 'ranges':
-      return a.ranges.map((r) => `${r.begin}-${r.end}`).join(',');
+      return [];
   }
 }
 
-/** Whether an offer satisfies Chronos constraints (EQUALS exact, LIKE / UNLIKE full-match regex). */
+/**
+ * Whether an offer satisfies Chronos constraints: EQUALS (exact), LIKE / UNLIKE (a regular
+ * expression matching the whole value). They apply to text and scalar attributes and to the
+ * elements of a set (LIKE: some element matches; UNLIKE: none does), not to ranges; `hostname`
+ * is the agent's host name unless the agent sets such an attribute.
+ */
 export function matchesConstraints(offer: Offer, constraints: readonly Constraint[]): boolean {
   return constraints.every(([attr, op, value]) => {
-    const actual = attributeValue(offer, attr);
-    if (op === 'EQUALS') return actual === value;
-    const matches = actual !== undefined && new RegExp(`^(?:${value})$`).test(actual);
+    const values = attributeValues(offer, attr);
+    if (op === 'EQUALS') return values.includes(value);
+    const re = new RegExp(`^(?:${value})$`);
+    const matches = values.some((v) => re.test(v));
     return op === 'LIKE' ? matches : !matches;
   });
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The task of a run's current attempt: Chronos's command, arguments, environment and resources. */
@@ -45,9 +47,8 @@ export function taskSpecOf(job: Job, run: RunRecord): TaskSpec {
     CHRONOS_ATTEMPT: String(run.attempt),
   };
   for (const { name, value } of job.environmentVariables) env[name] = value;
-  const command = job.shell
-    ? { shell: [job.command, ...args.map(shellQuote)].join(' '), env }
-    : { argv: [job.command, ...args], env };
+  // As Chronos: a shell command ignores `arguments`; without a shell they are the program's argv.
+  const command = job.shell ? { shell: job.command, env } : { argv: [job.command, ...args], env };
   const resources: Record<string, number> = { cpus: job.cpus, mem: job.mem };
   if (job.disk > 0) resources['disk'] = job.disk;
   return { taskId: taskIdOf(run), name: `ChronosTask:${job.name}`, resources, command };
