@@ -8,7 +8,7 @@ import { renderTable } from '../table.js';
 
 const JOB_FLAGS: FlagSpecs = {
   chronos: { kind: 'string', value: 'HOST:PORT', help: "fw-chronos's REST API.", default: process.env['MESO_CHRONOS'] ?? '127.0.0.1:4400' },
-  arguments: { kind: 'string', value: 'ARGS', help: 'For run: arguments instead of the job\'s (space-separated).' },
+  arguments: { kind: 'string', value: 'ARGS', help: 'For run: arguments instead of the job\'s, space-separated (jobs with shell false; a shell job ignores them, as in Chronos).' },
   json: { kind: 'boolean', help: 'Print the API response as JSON.' },
 };
 
