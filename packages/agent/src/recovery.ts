@@ -132,7 +132,8 @@ export async function recoverRuns(input: {
     const ctx = { frameworkId: run.frameworkId, executorId: run.executorId, runId: run.runId, pid: run.pid };
     for (const id of run.tasks) held.add(`${run.frameworkId}\u0000${id}`);
     if (!frameworkInfo?.checkpoint || !complete) {
-      log.warn('cleaning up an executor run of the previous agent process (its framework does not checkpoint)', ctx);
+      const why = frameworkInfo?.checkpoint ? 'its checkpoint lacks what recovery needs (written by an older agent?)' : 'its framework does not checkpoint';
+      log.warn(`cleaning up an executor run of the previous agent process: ${why}`, ctx);
       await destroyRun(run.pid, run.runId, undefined, false);
       for (const taskId of run.tasks) {
         await fail(run, taskId, TaskStatus_Reason.REASON_AGENT_RESTARTED, 'the agent restarted and the framework does not checkpoint: the task was killed');

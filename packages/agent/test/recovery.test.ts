@@ -4,10 +4,11 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TaskState, TaskStatus_Reason, TaskStatus_Source, type StatusUpdate } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { AgentProcess, killRunsUnder } from './support/agent-process.js';
-import { shellTask } from './support/tasks.js';
+import { executorTask, shellTask } from './support/tasks.js';
 import { frameworkInfo, TestMaster, type TestMasterOptions } from './support/test-master.js';
 import { groupAlive, processAlive, waitFor } from './support/wait.js';
 
@@ -67,6 +68,7 @@ beforeAll(async () => {
 });
 
 const checkpointing = frameworkInfo({ checkpoint: true });
+const executorCommand = `exec "${process.execPath}" "${fileURLToPath(new URL('./fixtures/test-executor.mjs', import.meta.url))}"`;
 const sandboxOf = (u: StatusUpdate): string => u.status?.containerStatus?.sandbox ?? '';
 const pidIn = async (sandbox: string): Promise<number | undefined> => {
   const text = await readFile(join(sandbox, 'pid'), 'utf8').catch(() => '');
@@ -119,6 +121,32 @@ describe('agent recovery after kill -9 (SlaveRecoveryTest)', () => {
     const killed = await c.master.waitForUpdate('t1', S.TASK_KILLED);
     expect(killed.status?.source).toBe(TaskStatus_Source.SOURCE_EXECUTOR);
     await waitFor(() => !groupAlive(pgid) && !processAlive(executorPid), { what: 'the task and its executor to end', timeoutMs: 10_000 });
+  });
+
+  it('a custom executor is recovered too: it gets messages and new tasks after the restart, and the master hears of it', async () => {
+    c = await new Cluster().start();
+    const first = c.agent();
+    await first.registered();
+    c.master.runTask(executorTask('a', 'exec-1', executorCommand), checkpointing);
+    const running = await c.master.waitForUpdate('a', S.TASK_RUNNING);
+    const executorPid = running.status?.containerStatus?.executorPid ?? 0;
+    await first.crash();
+
+    const second = c.agent();
+    await second.registered();
+    await second.logged('executor re-subscribed');
+    const reg = c.master.registrations.at(-1);
+    expect(reg?.executors.map((e) => e.executorId?.value)).toEqual(['exec-1']);
+    expect(reg?.frameworks.map((f) => [f.id?.value, f.checkpoint])).toEqual([['fw-1', true]]);
+    c.master.runTask(executorTask('b', 'exec-1', executorCommand), checkpointing);
+    const b = await c.master.waitForUpdate('b', S.TASK_RUNNING);
+    expect(b.status?.containerStatus?.executorPid).toBe(executorPid);
+    c.master.send({ $case: 'frameworkMessage', value: { frameworkId: { value: 'fw-1' }, executorId: { value: 'exec-1' }, data: Buffer.from('finish a') } });
+    await c.master.waitForUpdate('a', S.TASK_FINISHED);
+    c.master.send({ $case: 'shutdownExecutor', value: { frameworkId: { value: 'fw-1' }, executorId: { value: 'exec-1' } } });
+    await c.master.waitForUpdate('b', S.TASK_KILLED);
+    await waitFor(() => !processAlive(executorPid), { what: 'the executor to end' });
+    await waitFor(() => c.master.exited.find((e) => e.executorId?.value === 'exec-1'), { what: 'ExecutorExited' });
   });
 
   it('a task that exits while the agent is down is reported with its real exit status after the restart', async () => {
