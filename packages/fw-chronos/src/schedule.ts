@@ -67,12 +67,17 @@ const CRON_SEARCH_DAYS = 366 * 8; // 29 Feb on a Monday happens within 28 years;
 function cronNextAfter(spec: Extract<ScheduleSpec, { kind: 'cron' }>, after: number): number | undefined {
   const { cron, zone } = spec;
   const start = toLocal(after, zone);
+  // Wall-clock candidates more than 3 h before `after`'s wall clock cannot map after it (no zone
+  // shifts by more), so they are skipped without the costly conversion.
+  const floor = localAsUtc(start) - 3 * 3_600_000;
   let day: LocalTime = { ...start, hour: 0, minute: 0, second: 0, millisecond: 0 };
   for (let i = 0; i < CRON_SEARCH_DAYS; i++, day = addCalendar(day, 0, 0, 1)) {
     if (!cronDayMatches(cron, day.month, day.day, dayOfWeek(day))) continue;
+    const dayWall = localAsUtc(day);
     for (const hour of cron.hours) {
-      if (i === 0 && hour < start.hour - 3) continue; // cheap skip; -3 h leaves room for folds and gaps
+      if (dayWall + (hour + 1) * 3_600_000 <= floor) continue;
       for (const minute of cron.minutes) {
+        if (dayWall + hour * 3_600_000 + minute * 60_000 < floor) continue;
         const t = fromLocal({ ...day, hour, minute }, zone);
         if (t > after) return t;
       }
