@@ -23,5 +23,5 @@ export {
   fromServiceError,
   type MesoErrorDetails,
 } from './errors.js';
-export { type Clock, type TimerHandle, systemClock, FakeClock } from './runtime/clock.js';
+export { type Clock, type TimerHandle, systemClock, FakeClock, MAX_TIMER_MS } from './runtime/clock.js';
 export { type Logger, type LogLevel, type LogFields, type ConsoleLoggerOptions, createLogger, silentLogger } from './runtime/logger.js';

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { FakeClock } from './clock.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeClock, MAX_TIMER_MS, systemClock } from './clock.js';
 
 describe('FakeClock', () => {
   it('fires timers in due order with now() at their time, including ones set while advancing', () => {
@@ -20,5 +20,33 @@ describe('FakeClock', () => {
     ]);
     expect(clock.now()).toBe(30);
     expect(clock.pending()).toBe(0);
+  });
+});
+
+describe('systemClock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits out delays longer than Node can hold in one timer, instead of firing at once', () => {
+    vi.useFakeTimers({ now: 0 });
+    let fired = 0;
+    systemClock.setTimeout(() => fired++, MAX_TIMER_MS + 60_000);
+    vi.advanceTimersByTime(1000);
+    expect(fired).toBe(0);
+    vi.advanceTimersByTime(MAX_TIMER_MS - 1000);
+    expect(fired).toBe(0);
+    vi.advanceTimersByTime(60_000);
+    expect(fired).toBe(1);
+  });
+
+  it('cancels a chained timer', () => {
+    vi.useFakeTimers({ now: 0 });
+    let fired = 0;
+    const handle = systemClock.setTimeout(() => fired++, MAX_TIMER_MS * 2);
+    vi.advanceTimersByTime(MAX_TIMER_MS + 1);
+    systemClock.clearTimeout(handle);
+    vi.advanceTimersByTime(MAX_TIMER_MS * 2);
+    expect(fired).toBe(0);
   });
 });

@@ -14,6 +14,9 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
 }
 
+/** Node fires a timer longer than this (2^31 - 1 ms, about 24.8 days) at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 class SystemClock implements Clock {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private next = 1;
@@ -24,12 +27,22 @@ class SystemClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.next++;
-    const t = setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, Math.max(0, ms));
-    t.unref?.();
-    this.timers.set(id, t);
+    const due = Date.now() + Math.max(0, ms);
+    // Longer waits are chained in steps Node can hold, so a job due in years never fires now.
+    const arm = (): void => {
+      const wait = Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now()));
+      const t = setTimeout(() => {
+        if (Date.now() < due) {
+          arm();
+          return;
+        }
+        this.timers.delete(id);
+        fn();
+      }, wait);
+      t.unref?.();
+      this.timers.set(id, t);
+    };
+    arm();
     return { id };
   }
 
