@@ -66,11 +66,11 @@ const EMPTY_FRAMEWORK: FrameworkInfo = FrameworkInfo.fromJSON({});
 
 /** Records the run (pid, sandbox, token, executor, framework and tasks in full) so a restarted agent can recover it. */
 export function checkpoint(m: ManagerState, run: ExecutorRun): Promise<void> {
-  if (!m.o.checkpoints || !run.container) return Promise.resolve();
+  if (!m.o.checkpoints) return Promise.resolve();
   const records = [...run.tasks.values()];
   return m.o.checkpoints.save({
     runId: run.runId,
-    pid: run.container.pid,
+    pid: run.container?.pid ?? 0,
     ...(run.startTime !== undefined ? { startTime: run.startTime } : {}),
     frameworkId: run.frameworkId,
     executorId: run.executorId,

@@ -146,9 +146,8 @@ export async function recoverRuns(input: {
       log.warn('an executor of the previous agent process is gone (its pid is dead or now another process)', ctx);
       // Tasks it put in process groups of their own may be left: kill them.
       await destroyRun(run.pid, run.runId, undefined, false);
-      for (const taskId of run.tasks) {
-        await fail(run, taskId, TaskStatus_Reason.REASON_EXECUTOR_TERMINATED, 'the executor terminated while the agent was down');
-      }
+      const message = run.pid > 0 ? 'the executor terminated while the agent was down' : 'the agent stopped while it was starting the executor';
+      for (const taskId of run.tasks) await fail(run, taskId, TaskStatus_Reason.REASON_EXECUTOR_TERMINATED, message);
       await input.checkpoints.remove(run.runId);
       summary.gone++;
       continue;

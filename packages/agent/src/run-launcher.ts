@@ -127,6 +127,9 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
       base: process.env,
     });
     const launch = m.o.launch ?? launchContainer;
+    // Checkpointed before the spawn (pid 0): an agent dying in between leaves a run the
+    // next one can find, and kill by its run id, instead of an unknown process.
+    await checkpoint(m, run);
     run.container = await launch({ runId: run.runId, sandbox: run.sandbox, env, ...program }, log);
   } catch (e) {
     log.error('failed to launch the executor', { error: (e as Error).message });

@@ -76,7 +76,7 @@ export async function finishRun(m: ManagerState, run: ExecutorRun, t: Terminatio
   } catch (e) {
     m.o.logger.error('cleaning up an executor run failed', { executorId: run.executorId, error: (e as Error).message });
   } finally {
-    if (run.container) await m.o.checkpoints?.remove(run.runId);
+    await m.o.checkpoints?.remove(run.runId);
     if (m.runs.get(pairKey(run.frameworkId, run.executorId)) === run) m.runs.delete(pairKey(run.frameworkId, run.executorId));
     if (![...m.runs.values()].some((r) => r.frameworkId === run.frameworkId)) m.frameworks.delete(run.frameworkId);
     run.markTerminated();

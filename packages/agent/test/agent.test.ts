@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TaskState, TaskStatus_Reason, TaskStatus_Source } from '@meso/proto';
+import { ExecutorInfo, FrameworkInfo, TaskInfo, TaskState, TaskStatus_Reason, TaskStatus_Source } from '@meso/proto';
+import { FileStateStore } from '@meso/state';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError, startAgent } from '../src/index.js';
 import { Harness } from './support/harness.js';
@@ -204,6 +205,34 @@ describe('agent restart', () => {
     expect(failed.status).toMatchObject({ source: TaskStatus_Source.SOURCE_AGENT, reason: TaskStatus_Reason.REASON_AGENT_RESTARTED });
     expect(failed.status?.containerStatus?.sandbox).toBe(running.status?.containerStatus?.sandbox);
     await waitFor(() => !groupAlive(pgid) && !groupAlive(executorPid), { what: 'the old run to be gone', timeoutMs: 5_000 });
+  });
+});
+
+describe('agent restart while an executor was starting', () => {
+  it('a run checkpointed before its spawn (pid 0): its processes are swept by run id and its task fails', async () => {
+    h = await new Harness().start({ agent: { bootId: 'b1' } });
+    expect(await h.agent.registered()).toBe('agent-1');
+    await h.agent.close();
+    const task = shellTask('half', 'sleep 600');
+    const store = await FileStateStore.open(join(h.workDir, 'meta'));
+    await store.put('runs/run-half', {
+      runId: 'run-half',
+      pid: 0,
+      frameworkId: 'fw-1',
+      executorId: 'half',
+      sandbox: join(h.workDir, 'sandbox-half'),
+      tasks: ['half'],
+      token: 'secret',
+      kind: 'command',
+      executorInfo: ExecutorInfo.toJSON({ ...ExecutorInfo.fromJSON({}), executorId: { value: 'half' } }),
+      frameworkInfo: FrameworkInfo.toJSON(frameworkInfo({ checkpoint: true })),
+      taskRecords: [{ info: TaskInfo.toJSON(task), state: S.TASK_STAGING, launched: false }],
+    });
+    await store.close();
+    await h.startAgent();
+    expect(await h.agent.registered()).toBe('agent-1');
+    const failed = await h.master.waitForUpdate('half', S.TASK_FAILED);
+    expect(failed.status).toMatchObject({ reason: TaskStatus_Reason.REASON_EXECUTOR_TERMINATED, message: 'the agent stopped while it was starting the executor' });
   });
 });
 
