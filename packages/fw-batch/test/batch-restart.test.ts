@@ -22,7 +22,13 @@ describe('meso-batch restart', () => {
     for (const executor of ['batch', 'command']) {
       const job = await waitForJob(second, `arr-${executor}`, 'succeeded after the restart', (j) => j.state === 'succeeded', 90_000);
       expect(job.instances.succeeded).toBe(24);
-      expect(job.attempts).toBe(24); // none ran twice
+      // None ran twice: one FINISHED attempt per instance; any other attempt is a launch the
+      // master never saw (persisted LAUNCHING just before the kill -9, reconciled as lost).
+      for (const t of job.tasks) {
+        expect(t.attempts.filter((a: any) => a.state === 'FINISHED')).toHaveLength(1);
+        for (const a of t.attempts.filter((x: any) => x.state !== 'FINISHED')) expect(a).toMatchObject({ state: 'LOST', counted: false });
+        for (const a of t.attempts.filter((x: any) => x.state !== 'FINISHED')) expect(a.startedAt).toBeUndefined();
+      }
       const lines = (await readFile(`${out}-${executor}`, 'utf8')).trim().split('\n');
       expect(lines.sort()).toEqual(Array.from({ length: 24 }, (_, i) => String(i)).sort());
     }
