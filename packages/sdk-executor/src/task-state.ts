@@ -1,61 +1,11 @@
-/**
- * The state of a task, by its Mesos name.
- *
- * Non-terminal: `TASK_STAGING`, `TASK_STARTING`, `TASK_RUNNING`, `TASK_KILLING`.
- * Terminal: `TASK_FINISHED`, `TASK_FAILED`, `TASK_KILLED`, `TASK_ERROR`, `TASK_DROPPED`,
- * `TASK_GONE`, `TASK_GONE_BY_OPERATOR` (and `TASK_LOST` for frameworks that are not
- * partition-aware). An executor normally sends `TASK_STARTING`, `TASK_RUNNING`, maybe
- * `TASK_KILLING`, then one terminal state.
- */
-export type TaskState =
-  | 'TASK_STAGING'
-  | 'TASK_STARTING'
-  | 'TASK_RUNNING'
-  | 'TASK_KILLING'
-  | 'TASK_FINISHED'
-  | 'TASK_FAILED'
-  | 'TASK_KILLED'
-  | 'TASK_ERROR'
-  | 'TASK_LOST'
-  | 'TASK_DROPPED'
-  | 'TASK_UNREACHABLE'
-  | 'TASK_GONE'
-  | 'TASK_GONE_BY_OPERATOR'
-  | 'TASK_UNKNOWN';
+// The task states and their terminality are defined once, in @meso/proto, for every SDK.
+import type { TaskStateName as TaskState } from '@meso/proto';
 
-/** Every task state, in the protocol's order. */
-export const TASK_STATES: readonly TaskState[] = [
-  'TASK_STAGING',
-  'TASK_STARTING',
-  'TASK_RUNNING',
-  'TASK_KILLING',
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_UNREACHABLE',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-  'TASK_UNKNOWN',
-];
-
-const TERMINAL: ReadonlySet<TaskState> = new Set<TaskState>([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
-
-/** Whether no update may follow this state from the executor (LOST counts as terminal here). */
-export function isTerminalState(state: TaskState): boolean {
-  return TERMINAL.has(state);
-}
+export {
+  type TaskStateName as TaskState,
+  TASK_STATE_NAMES as TASK_STATES,
+  isTerminalStateName as isTerminalState,
+} from '@meso/proto';
 
 /**
  * Why a task is in its state, by its Mesos name (`TaskStatus.Reason`). Executors usually

@@ -1,63 +1,6 @@
-/**
- * A task's state, by its Mesos name.
- *
- * Non-terminal: STAGING, STARTING, RUNNING, KILLING, and UNREACHABLE (the agent is
- * partitioned; the task may come back). Terminal: FINISHED, FAILED, KILLED, ERROR, LOST,
- * DROPPED, GONE, GONE_BY_OPERATOR. UNKNOWN means the master has never heard of the task
- * (an answer to reconciliation).
- */
-export type TaskState =
-  | 'TASK_STAGING'
-  | 'TASK_STARTING'
-  | 'TASK_RUNNING'
-  | 'TASK_KILLING'
-  | 'TASK_FINISHED'
-  | 'TASK_FAILED'
-  | 'TASK_KILLED'
-  | 'TASK_ERROR'
-  | 'TASK_LOST'
-  | 'TASK_DROPPED'
-  | 'TASK_UNREACHABLE'
-  | 'TASK_GONE'
-  | 'TASK_GONE_BY_OPERATOR'
-  | 'TASK_UNKNOWN';
-
-/** Every task state, in the protocol's order. */
-export const TASK_STATES: readonly TaskState[] = [
-  'TASK_STAGING',
-  'TASK_STARTING',
-  'TASK_RUNNING',
-  'TASK_KILLING',
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_UNREACHABLE',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-  'TASK_UNKNOWN',
-];
-
-const TERMINAL: ReadonlySet<TaskState> = new Set<TaskState>([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
-
-/**
- * Whether a task in this state will never run again (Mesos's `isTerminalState`).
- *
- * TASK_LOST counts as terminal as in Mesos, although a framework that is not
- * PARTITION_AWARE can see RUNNING after LOST when a partitioned agent returns.
- * TASK_UNREACHABLE and TASK_UNKNOWN are not terminal.
- */
-export function isTerminalState(state: TaskState): boolean {
-  return TERMINAL.has(state);
-}
+// The task states and their terminality are defined once, in @meso/proto, for every SDK.
+export {
+  type TaskStateName as TaskState,
+  TASK_STATE_NAMES as TASK_STATES,
+  isTerminalStateName as isTerminalState,
+} from '@meso/proto';
