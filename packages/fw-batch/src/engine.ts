@@ -186,7 +186,8 @@ export class BatchEngine {
   retry(jobId: string): Promise<JobRecord> {
     return this.serial(async () => {
       const rec = this.mustJob(jobId);
-      if (rec.status === 'active' && !rec.held) throw new BatchError('INVALID_STATE', `job ${jobId} is still active`);
+      if (rec.status === 'active' && rec.held) throw new BatchError('INVALID_STATE', `job ${jobId} is held by a failed dependency: retry the dependency (${rec.message ?? 'held'})`);
+      if (rec.status === 'active') throw new BatchError('INVALID_STATE', `job ${jobId} is still active`);
       if (rec.status === 'succeeded') throw new BatchError('INVALID_STATE', `job ${jobId} succeeded`);
       for (const t of this.state.tasksOf(jobId)) if (t.state === 'failed' || t.state === 'killed') await this.putTask({ ...t, state: 'pending', failures: 0, notBefore: 0 });
       const { endedAt: _e, message: _m, ...rest } = rec;
