@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { attributeText, isTerminalState, type Clock, type ExecutorSpec, type Logger, type Offer, type Scheduler, type TaskSpec, type TaskStatus } from '@meso/sdk-scheduler';
 import { BatchError } from './errors.js';
 import type { PendingTask, UserUsage } from './fair-share.js';
@@ -28,7 +29,7 @@ export const ENGINE_DEFAULTS = {
   tickMs: 250,
   refuseSeconds: 1,
   maxLaunchesPerRound: 500,
-  executorPath: new URL('./executor/main.js', import.meta.url).pathname,
+  executorPath: fileURLToPath(new URL('./executor/main.js', import.meta.url)),
 } as const;
 
 /** The calls the engine makes (a `Scheduler` has them all). */

@@ -33,6 +33,16 @@ describe('meso-batch arrays', () => {
     const t0 = job.tasks.find((t: any) => t.index === 0);
     expect(t0.attempts.map((a: any) => [a.state, a.exitCode ?? null])).toEqual([['FAILED', 3], ['FINISHED', 0]]);
 
+    // One long-lived executor per agent ran them all: 220 attempts, at most 2 sandboxes (2 agents),
+    // each task's output in its own directory of that sandbox.
+    const attempts = job.tasks.flatMap((t: any) => t.attempts);
+    const sandboxes = new Set(attempts.map((a: any) => a.sandbox));
+    expect(sandboxes.size).toBeLessThanOrEqual(2);
+    expect([...sandboxes].every((s) => typeof s === 'string')).toBe(true);
+    const a7 = job.tasks.find((t: any) => t.index === 7).attempts[0];
+    expect((await readFile(join(a7.sandbox, 'tasks', a7.taskId, 'stdout'), 'utf8')).trim()).toBe('');
+    expect(job.tasks.find((t: any) => t.index === 7).attempts[0].executor).toBe('batch');
+
     const bad = await waitForJob(batch, 'bad', 'failed', (j) => j.state === 'failed');
     expect(bad.tasks[0].attempts.map((a: any) => a.state)).toEqual(['FAILED', 'FAILED', 'FAILED']);
     expect(bad.tasks[0].failures).toBe(3);
