@@ -102,4 +102,26 @@ describe('BatchEngine', () => {
       expect(t.attempts[0]).toMatchObject({ endReason: 'preempted', counted: false });
     }
   });
+
+  it('kills a straggler far slower than its group and retries it without counting', async () => {
+    const { master, clock, engine } = await start();
+    await engine.submit([{ id: 'g', command: 'work', instances: 4, maxRetries: 0, stragglers: { quantile: 0.5, factor: 3, minFinished: 3 } }]);
+    master.offer({ resources: 'cpus:4;mem:1024' });
+    const ids = launchedIds(await master.waitForCall('accept'));
+    expect(ids).toHaveLength(4);
+    for (const id of ids) master.update({ taskId: id, state: 'TASK_RUNNING', uuid: `r-${id}`, agentId: 'agent-1' });
+    await until('all running', () => ids.every((id) => engine.state.byTaskId.get(id)?.instance.state === 'RUNNING'));
+    clock.advance(1000);
+    for (const id of ids.slice(0, 3)) master.update({ taskId: id, state: 'TASK_FINISHED', uuid: `f-${id}`, agentId: 'agent-1' });
+    await until('three finished', () => ids.slice(0, 3).every((id) => engine.state.byTaskId.get(id)?.instance.state === 'FINISHED'));
+    clock.advance(2500); // 3.5 s > 3 × the 1 s median
+    expect(killedId(await master.waitForCall('kill'))).toBe(ids[3]);
+    master.update({ taskId: ids[3]!, state: 'TASK_KILLED', uuid: 'k', agentId: 'agent-1' });
+    const t = await until('retried', () => {
+      const x = engine.state.tasks.get('g/3');
+      return x?.state === 'pending' && x;
+    });
+    expect(t.failures).toBe(0);
+    expect(t.attempts[0]).toMatchObject({ endReason: 'straggler', counted: false });
+  });
 });
