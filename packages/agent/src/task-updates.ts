@@ -10,8 +10,23 @@ import { isTerminal, stateName } from './task-states.js';
 /** At most this many finished tasks are remembered (to ignore late kills and updates quietly). */
 const MAX_FINISHED = 10_000;
 
-/** An update from the run's executor: stamped with the sandbox and pid, checkpointed, then acknowledged. */
-export async function acceptUpdate(m: ManagerState, run: ExecutorRun, request: ExecutorUpdateRequest): Promise<void> {
+/** The tail of each run's chain of updates being taken in. */
+const intake = new WeakMap<ExecutorRun, Promise<unknown>>();
+
+/**
+ * An update from the run's executor: stamped with the sandbox and pid, checkpointed, then
+ * acknowledged. Updates of a run are taken in one at a time, in the order they arrived
+ * (the updates a re-subscribing executor re-sends, then its later UPDATE calls): a live
+ * state waits for its run checkpoint, so taking them in concurrently would let a later
+ * terminal update reach the status update manager before the earlier ones.
+ */
+export function acceptUpdate(m: ManagerState, run: ExecutorRun, request: ExecutorUpdateRequest): Promise<void> {
+  const next = (intake.get(run) ?? Promise.resolve()).then(() => takeIn(m, run, request));
+  intake.set(run, next.catch(() => undefined));
+  return next;
+}
+
+async function takeIn(m: ManagerState, run: ExecutorRun, request: ExecutorUpdateRequest): Promise<void> {
   const status = request.status;
   const taskId = status?.taskId?.value ?? '';
   if (!status || taskId === '') throw refuse('INVALID_ARGUMENT', 'status.task_id is required', 'status.task_id');
