@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import type { Logger } from '@meso/proto';
 import { startMarathon } from '@meso/fw-marathon';
 import { startChronos } from '@meso/fw-chronos';
+import { startBatch } from '@meso/fw-batch';
 import { usageError } from '../cli-error.js';
 
 /** A reference framework `meso local` can run beside the master and agents. */
 interface LocalFramework {
-  /** Its usual port (Marathon's and Chronos's). */
+  /** Its usual port (Marathon's, Chronos's, and 4800 for batch). */
   port: number;
   start(options: { master: string; host: string; httpPort: number; workDir: string; logger: Logger }): Promise<{ address: string; close(): Promise<void> }>;
 }
@@ -14,6 +15,7 @@ interface LocalFramework {
 export const LOCAL_FRAMEWORKS: Record<string, LocalFramework> = {
   marathon: { port: 8080, start: (o) => startMarathon(o) },
   chronos: { port: 4400, start: (o) => startChronos(o) },
+  batch: { port: 4800, start: (o) => startBatch(o) },
 };
 
 /** Parses `--frameworks marathon,chronos` ('' or 'none' for none), naming an unknown one. */
