@@ -14,7 +14,7 @@ import { MasterError } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { AgentConnection, Master } from '../master.js';
 import { answerDeferredCalls, masterUpdate } from '../calls/task-calls.js';
-import { taskKey, type ExecutorRecord, type TaskRecord } from '../model/model.js';
+import { awayTask, taskKey, type ExecutorRecord, type TaskRecord } from '../model/model.js';
 import { isTerminalState } from '../model/task-states.js';
 import { masterStatus } from '../observe/wire-views.js';
 import { startPinging } from './agent-health.js';
@@ -100,8 +100,8 @@ function reportedExecutors(master: Master, agentId: string, reg: RegisterAgent):
 /**
  * Admits an agent on its link: a new one (empty id) gets `<masterId>-S<n>`; a returning one
  * keeps its id (known or not: the master may have restarted) and its reported tasks are
- * adopted. Tasks the master had on it that it no longer reports are LOST (DROPPED for
- * partition-aware frameworks); reported tasks whose state the master saw otherwise (e.g.
+ * adopted. Tasks the master had on it that it no longer reports, live or UNREACHABLE, are
+ * LOST (DROPPED for partition-aware frameworks); reported tasks whose state the master saw otherwise (e.g.
  * LOST while the agent was unreachable) are sent to their frameworks again.
  * Sends `registered` on the link and starts pinging. Throws MasterError (the caller
  * answers `refused`) for bad input, and AGENT_GONE for an agent removed after its removal
@@ -135,7 +135,14 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   const removed = new Set<string>();
   const tasks = reregistered ? reportedTasks(master, agentId, reg, removed) : [];
   const reportedKeys = new Set(tasks.map((t) => taskKey(t.frameworkId, t.taskId)));
-  for (const task of [...master.model.tasks.values()]) {
+  // Live tasks, and tasks given up on while the agent was away (TASK_UNREACHABLE: they would
+  // stay UNREACHABLE forever); those LOST to frameworks that are not partition-aware already
+  // had their terminal update.
+  const unreported = [
+    ...master.model.tasks.values(),
+    ...master.model.completedTasks.filter((t) => t.state === TaskState.TASK_UNREACHABLE && awayTask(master.model, t.frameworkId, t.taskId) === t),
+  ];
+  for (const task of unreported) {
     if (task.agentId !== agentId || reportedKeys.has(taskKey(task.frameworkId, task.taskId))) continue;
     const fw = master.model.frameworks.get(task.frameworkId);
     masterUpdate(

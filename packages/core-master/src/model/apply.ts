@@ -1,6 +1,6 @@
 import { Resources, TaskState, TaskStatus } from '@meso/proto';
 import type { MasterCommand } from './commands.js';
-import { executorKey, taskKey, type AgentRecord, type FrameworkRecord, type MasterModel, type TaskRecord } from './model.js';
+import { awayTask, executorKey, taskKey, type AgentRecord, type FrameworkRecord, type MasterModel, type TaskRecord } from './model.js';
 import { isTerminalState } from './task-states.js';
 
 function addTo(map: Map<string, Resources>, role: string, r: Resources): void {
@@ -118,6 +118,10 @@ function admitAgent(model: MasterModel, cmd: MasterCommand & { type: 'agentAdmit
       if (reported.sandbox) known.sandbox = reported.sandbox;
     } else if (!isTerminalState(reported.state)) {
       addTask(model, reported);
+    } else {
+      // Ended while the agent was away: record the end the agent reports (released already).
+      const away = awayTask(model, reported.frameworkId, reported.taskId);
+      if (away) recordStatus(away, { ...(reported.latestStatus ?? away.latestStatus ?? emptyStatus()), state: reported.state, timestamp: cmd.at / 1000, uuid: '' }, undefined);
     }
   }
   const reportedExecutors = new Set(cmd.executors.map((e) => executorKey(e.agentId, e.frameworkId, e.executorId)));
@@ -294,9 +298,18 @@ export function apply(model: MasterModel, cmd: MasterCommand): void {
       return;
     case 'statusUpdated': {
       const task = model.tasks.get(taskKey(cmd.frameworkId, cmd.taskId));
-      if (!task) return;
-      recordStatus(task, cmd.status, cmd.latestState);
-      if (isTerminalState(task.state)) complete(model, task);
+      if (task) {
+        recordStatus(task, cmd.status, cmd.latestState);
+        if (isTerminalState(task.state)) complete(model, task);
+        return;
+      }
+      // A task given up on while its agent was away (UNREACHABLE / LOST): a terminal update —
+      // the agent's, or the master's verdict once the agent is back without it — wins. Its
+      // resources were released when it was given up on: the end is only recorded. (A task
+      // the agent still runs comes back through its re-registration, adopted again.)
+      const away = awayTask(model, cmd.frameworkId, cmd.taskId);
+      const effective = cmd.latestState !== undefined && cmd.latestState !== TaskState.TASK_STATE_UNSPECIFIED ? cmd.latestState : cmd.status.state;
+      if (away && isTerminalState(effective)) recordStatus(away, cmd.status, cmd.latestState);
       return;
     }
     case 'statusAcknowledged': {

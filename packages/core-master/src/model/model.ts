@@ -1,4 +1,4 @@
-import type { Attribute, ExecutorInfo, FrameworkInfo, Resources, TaskInfo, TaskState, TaskStatus } from '@meso/proto';
+import { TaskState, TaskStatus_Reason, TaskStatus_Source, type Attribute, type ExecutorInfo, type FrameworkInfo, type Resources, type TaskInfo, type TaskStatus } from '@meso/proto';
 import type { OfferFilter } from '../allocator/types.js';
 
 /**
@@ -93,6 +93,21 @@ export interface TaskRecord {
   group?: string[];
   /** The latest update not yet acknowledged by the framework. */
   unacknowledged?: { state: TaskState; uuid: string };
+}
+
+/**
+ * The completed record of a task the master gave up on because its agent was away — TASK_UNREACHABLE,
+ * or TASK_LOST (reason AGENT_DISCONNECTED, from the master) for frameworks that are not
+ * partition-aware — or undefined. Only the agent can tell what became of such a task: its
+ * report (re-registration, status update) replaces the master's guess.
+ */
+export function awayTask(model: Pick<MasterModel, 'completedTasks'>, frameworkId: string, taskId: string): TaskRecord | undefined {
+  const t = model.completedTasks.findLast((c) => c.frameworkId === frameworkId && c.taskId === taskId);
+  if (!t) return undefined;
+  if (t.state === TaskState.TASK_UNREACHABLE) return t;
+  const s = t.latestStatus;
+  if (t.state === TaskState.TASK_LOST && s?.source === TaskStatus_Source.SOURCE_MASTER && s.reason === TaskStatus_Reason.REASON_AGENT_DISCONNECTED) return t;
+  return undefined;
 }
 
 /** A custom executor, charged once per (agent, framework, executor) while it lives. */
