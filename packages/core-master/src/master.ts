@@ -25,6 +25,19 @@ export type DeferredCall =
   | { kind: 'reconcile'; frameworkId: string; taskId: string; agentId?: string }
   | { kind: 'kill'; frameworkId: string; request: KillRequest };
 
+/**
+ * A KILL of a task whose agent is away (DISCONNECTED or UNREACHABLE), remembered in memory
+ * only (not in the registry) and sent as KillTask when the agent re-registers reporting the
+ * task; dropped when it re-registers without it or becomes GONE. As Mesos's
+ * `Slave::killedTasks`.
+ */
+export interface PendingKill {
+  agentId: string;
+  frameworkId: string;
+  taskId: string;
+  killPolicy?: KillRequest['killPolicy'];
+}
+
 /** Liveness bookkeeping of one connected agent. */
 export interface AgentConnection {
   link: AgentLink;
@@ -52,6 +65,8 @@ export class Master {
   readonly faults: FaultInjector;
   /** Reconciliations and kills waiting for an agent to re-register after a master restart (or to time out). */
   deferredCalls: DeferredCall[] = [];
+  /** Kills waiting for the task's agent to come back, by task key (see `PendingKill`). */
+  readonly pendingKills = new Map<string, PendingKill>();
   private readonly removalTimers = new Map<string, TimerHandle>();
   private readonly failoverTimers = new Map<string, TimerHandle>();
   private readonly unreachableTimers = new Map<string, TimerHandle>();
@@ -172,7 +187,7 @@ export class Master {
   /** The Prometheus text of the master's metrics now. */
   renderMetrics(): string {
     this.metrics.deferredReconciliations = this.deferredCalls.filter((d) => d.kind === 'reconcile').length;
-    this.metrics.deferredKills = this.deferredCalls.filter((d) => d.kind === 'kill').length;
+    this.metrics.deferredKills = this.deferredCalls.filter((d) => d.kind === 'kill').length + this.pendingKills.size;
     return this.metrics.render(this.model);
   }
 

@@ -13,7 +13,7 @@ import {
 import { MasterError } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { AgentConnection, Master } from '../master.js';
-import { answerDeferredCalls, masterUpdate } from '../calls/task-calls.js';
+import { answerDeferredCalls, masterUpdate, sendPendingKills } from '../calls/task-calls.js';
 import { awayTask, taskKey, type ExecutorRecord, type TaskRecord } from '../model/model.js';
 import { isTerminalState } from '../model/task-states.js';
 import { masterStatus } from '../observe/wire-views.js';
@@ -194,6 +194,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   for (const frameworkId of removed) {
     master.sendToAgent(agentId, { message: { $case: 'shutdownFramework', value: { frameworkId: { value: frameworkId } } } });
   }
+  sendPendingKills(master, agentId);
   for (const t of tasks) {
     const was = before.get(taskKey(t.frameworkId, t.taskId));
     if ((was === undefined && !wasUnreachable) || was === t.state || isTerminalState(t.state)) continue;

@@ -2,6 +2,7 @@ import { TaskState, TaskStatus_Reason, type RegisterAgent } from '@meso/proto';
 import { MasterError } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { Master } from '../master.js';
+import { sendPendingKills } from '../calls/task-calls.js';
 import { masterStatus } from '../observe/wire-views.js';
 
 /**
@@ -19,6 +20,7 @@ export function markGone(master: Master, agentId: string): void {
   const wereUnreachable = master.model.completedTasks.filter((t) => t.agentId === agentId && t.state === TaskState.TASK_UNREACHABLE);
   master.commitLocal({ type: 'agentGone', agentId, hostname: agent.hostname, at: now });
   master.logger.warn('agent gone: removal timeout passed', { agentId, hostname: agent.hostname });
+  sendPendingKills(master, agentId, false); // forgotten: a GONE agent that returns is told to shut everything down
   for (const task of wereUnreachable) {
     const status = masterStatus({
       frameworkId: task.frameworkId,

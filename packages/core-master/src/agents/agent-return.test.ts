@@ -3,9 +3,10 @@
 import { FrameworkInfo_Capability, Offer_Operation_Type, RegisterAgent, TaskState, TaskStatus, TaskStatus_Reason, type DeepPartial } from '@meso/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accept } from '../calls/offer-calls.js';
-import { reconcile } from '../calls/task-calls.js';
+import { kill, reconcile } from '../calls/task-calls.js';
 import { FakeAgentLink, MasterFixture, scalars, type FakeFramework } from '../master.fixture.js';
 import { taskKey } from '../model/model.js';
+import { agentLinkClosed } from './agent-health.js';
 import { handleAgentMessage } from './agent-messages.js';
 import { registerAgent } from './agent-registration.js';
 
@@ -117,5 +118,58 @@ describe('a task that ended while its agent was UNREACHABLE', () => {
     handleAgentMessage(fx!.master, agent.id, link, update(agent.id, fw.id, TaskState.TASK_FINISHED, 'u1'));
     expect(recorded(fw.id)).toBe(TaskState.TASK_FINISHED);
     expect(fx!.master.model.agents.get(agent.id)?.used.isEmpty()).toBe(true);
+  });
+});
+
+describe('KILL of a task whose agent is away', () => {
+  it('DISCONNECTED: no answer yet; KillTask when the agent re-registers with the task; KILLED when it confirms', async () => {
+    fx = await MasterFixture.create();
+    const agent = fx.registerAgent();
+    const fw = await fx.subscribe(AWARE);
+    await launchOne(fw, 't');
+    agentLinkClosed(fx.master, agent.id, agent.link);
+    await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
+    expect(fw.link.take('update')).toEqual([]);
+    expect(recorded(fw.id)).toBe(TaskState.TASK_STAGING);
+    expect(fx.master.renderMetrics()).toContain('meso_master_kills_deferred 1');
+    const link = reregister(agent.id, running(fw.id));
+    expect(link.take('killTask').map((k) => [k.frameworkId?.value, k.taskId?.value])).toEqual([[fw.id, 't']]);
+    expect(fx.master.pendingKills.size).toBe(0);
+    handleAgentMessage(fx.master, agent.id, link, update(agent.id, fw.id, TaskState.TASK_KILLED, 'u1'));
+    expect(recorded(fw.id)).toBe(TaskState.TASK_KILLED);
+    expect(fx.master.model.agents.get(agent.id)?.used.isEmpty()).toBe(true);
+  });
+
+  it('UNREACHABLE: answered with its state (not KILLED); KillTask when the agent re-registers with the task', async () => {
+    const { agent, fw } = await partitioned();
+    await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
+    expect(fw.link.take('update').map((u) => [u.status?.state, u.status?.reason])).toEqual([[TaskState.TASK_UNREACHABLE, TaskStatus_Reason.REASON_RECONCILIATION]]);
+    expect(recorded(fw.id)).toBe(TaskState.TASK_UNREACHABLE);
+    const link = reregister(agent.id, running(fw.id));
+    expect(link.take('killTask').map((k) => k.taskId?.value)).toEqual(['t']);
+    expect(recorded(fw.id)).toBe(TaskState.TASK_RUNNING);
+  });
+
+  it('a kill remembered for an agent that returns without the task is forgotten (the task is DROPPED)', async () => {
+    const { agent, fw } = await partitioned();
+    await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
+    fw.link.take('update');
+    const link = reregister(agent.id);
+    expect(link.take('killTask')).toEqual([]);
+    expect(fx!.master.pendingKills.size).toBe(0);
+    expect(fw.link.take('update').map((u) => u.status?.state)).toEqual([TaskState.TASK_DROPPED]);
+  });
+
+  it('a kill remembered for an agent that becomes GONE is forgotten', async () => {
+    fx = await MasterFixture.create({ agentPingIntervalSeconds: 1, maxMissedPings: 3, agentRemovalTimeoutMs: 10_000 });
+    const agent = fx.registerAgent();
+    const fw = await fx.subscribe(AWARE);
+    await launchOne(fw, 't');
+    fx.clock.advance(4000);
+    await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
+    expect(fx.master.pendingKills.size).toBe(1);
+    fx.clock.advance(10_000);
+    expect(fx.master.model.goneAgents.has(agent.id)).toBe(true);
+    expect(fx.master.pendingKills.size).toBe(0);
   });
 });

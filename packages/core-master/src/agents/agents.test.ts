@@ -161,17 +161,6 @@ describe('agent loss', () => {
     expect(fw.link.take('update').map((u) => [u.status?.state, u.status?.reason])).toEqual([[TaskState.TASK_LOST, TaskStatus_Reason.REASON_RECONCILIATION]]);
   });
 
-  it('KILL of a task whose agent is away is answered TASK_KILLED by the master', async () => {
-    fx = await MasterFixture.create();
-    const agent = fx.registerAgent();
-    const fw = await fx.subscribe();
-    await launchOne(fw, 't');
-    agentLinkClosed(fx.master, agent.id, agent.link);
-    await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
-    expect(fw.link.take('update').map((u) => [u.status?.state, u.status?.source, u.status?.uuid])).toEqual([[TaskState.TASK_KILLED, 1, '']]);
-    expect(fx.master.model.tasks.size).toBe(0);
-  });
-
   it('offers not answered within offerTimeoutMs are rescinded', async () => {
     fx = await MasterFixture.create({ offerTimeoutMs: 5000 });
     fx.registerAgent();

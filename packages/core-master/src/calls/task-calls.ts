@@ -11,7 +11,7 @@ import {
 } from '@meso/proto';
 import { MasterError } from '../errors.js';
 import type { Master } from '../master.js';
-import { taskKey, type FrameworkRecord } from '../model/model.js';
+import { awayTask, taskKey, type FrameworkRecord } from '../model/model.js';
 import { masterStatus, reconciledStatus } from '../observe/wire-views.js';
 
 function required(value: string | undefined, field: string, what: string): string {
@@ -38,15 +38,26 @@ function awaitingAgent(master: Master, agentId: string | undefined): boolean {
 
 /**
  * KILL: a task on a connected agent that received it => KillTask to the agent. A task the
- * master knows but never sent (or whose agent is gone) => TASK_KILLED from the master. A
- * task the master does not know => TASK_LOST, reason TASK_UNKNOWN; but while its agent may
- * still re-register after a master restart, the kill waits for it (and is carried out when
- * the agent returns with the task, or answered TASK_LOST when it does not).
+ * master knows but never sent => TASK_KILLED from the master. A task whose agent is away
+ * (DISCONNECTED, or UNREACHABLE with the task TASK_UNREACHABLE / LOST) => the kill is
+ * remembered (`master.pendingKills`, in memory) and sent as KillTask when the agent
+ * re-registers reporting the task; nothing is claimed before the agent confirms: no answer
+ * for a disconnected agent (as Mesos), the task's current state (UNREACHABLE / LOST, reason
+ * RECONCILIATION) for an unreachable one. A task the master does not know => TASK_LOST,
+ * reason TASK_UNKNOWN; but while its agent may still re-register after a master restart, the
+ * kill waits for it (and is carried out when the agent returns with the task, or answered
+ * TASK_LOST when it does not).
  */
 export function kill(master: Master, fw: FrameworkRecord, req: KillRequest): void {
   const taskId = required(req.taskId?.value, 'task_id', 'task_id');
   const task = master.model.tasks.get(taskKey(fw.id, taskId));
   const now = master.now();
+  const away = task ? undefined : awayTask(master.model, fw.id, taskId);
+  if (away && master.model.agents.has(away.agentId)) {
+    rememberKill(master, away.agentId, fw.id, taskId, req);
+    sendReconciled(master, fw.id, reconciledStatus(away, now));
+    return;
+  }
   if (!task && awaitingAgent(master, req.agentId?.value || undefined)) {
     master.deferredCalls.push({ kind: 'kill', frameworkId: fw.id, request: req });
     return;
@@ -62,6 +73,10 @@ export function kill(master: Master, fw: FrameworkRecord, req: KillRequest): voi
     });
     return;
   }
+  if (task.sent && master.model.agents.has(task.agentId)) {
+    rememberKill(master, task.agentId, fw.id, taskId, req);
+    return;
+  }
   const ids = task.group ?? [taskId];
   for (const id of ids) {
     const t = master.model.tasks.get(taskKey(fw.id, id));
@@ -70,6 +85,28 @@ export function kill(master: Master, fw: FrameworkRecord, req: KillRequest): voi
     masterUpdate(master, masterStatus({ frameworkId: fw.id, taskId: id, agentId: t.agentId, executorId: t.executorId, state: TaskState.TASK_KILLED, reason, message: t.sent ? 'killed while its agent is away' : 'killed before delivery to the agent', now }));
   }
   master.requestAllocation();
+}
+
+function rememberKill(master: Master, agentId: string, frameworkId: string, taskId: string, req: KillRequest): void {
+  master.pendingKills.set(taskKey(frameworkId, taskId), { agentId, frameworkId, taskId, ...(req.killPolicy ? { killPolicy: req.killPolicy } : {}) });
+  master.logger.info('kill of a task whose agent is away: sent when the agent re-registers with it', { agentId, frameworkId, taskId });
+}
+
+/**
+ * The agent re-registered: the kills remembered for it go out as KillTask for the tasks it
+ * reported (live in the model again); the others are forgotten (the task ended or was
+ * reported LOST / DROPPED). Also called with `reregistered` false when the agent is GONE.
+ */
+export function sendPendingKills(master: Master, agentId: string, reregistered = true): void {
+  for (const [key, k] of master.pendingKills) {
+    if (k.agentId !== agentId) continue;
+    master.pendingKills.delete(key);
+    const task = master.model.tasks.get(key);
+    if (!reregistered || task?.agentId !== agentId) continue;
+    master.sendToAgent(agentId, {
+      message: { $case: 'killTask', value: { frameworkId: { value: k.frameworkId }, taskId: { value: k.taskId }, killPolicy: k.killPolicy ?? task.info.killPolicy } },
+    });
+  }
 }
 
 /** SHUTDOWN: stops one executor (and its tasks) on an agent. */

@@ -36,7 +36,7 @@ export class MasterMetrics {
   readonly faultsByAction = new Map<string, number>();
   /** Reconciliations waiting for a recovering agent (set by the master when scraped). */
   deferredReconciliations = 0;
-  /** Kills of tasks waiting for a recovering agent (set by the master when scraped). */
+  /** Kills of tasks waiting for a recovering or away agent (set by the master when scraped). */
   deferredKills = 0;
 
   observeAllocation(seconds: number): void {
@@ -111,7 +111,7 @@ export class MasterMetrics {
     l.metric('meso_master_calls_total', 'counter', 'Scheduler calls received, by type.', [...this.callsByType].sort().map(([type, n]) => [{ type }, n]));
     l.metric('meso_master_call_errors_total', 'counter', 'Refused calls and registrations, by error code.', [...this.errorsByCode].sort().map(([code, n]) => [{ code }, n]));
     l.metric('meso_master_reconciliations_deferred', 'gauge', 'Explicit reconciliations waiting for an agent to re-register after a master restart.', [[{}, this.deferredReconciliations]]);
-    l.metric('meso_master_kills_deferred', 'gauge', 'Kills of tasks waiting for their agent to re-register after a master restart.', [[{}, this.deferredKills]]);
+    l.metric('meso_master_kills_deferred', 'gauge', 'Kills of tasks waiting for their agent to re-register (after a master restart, or while it is disconnected or unreachable).', [[{}, this.deferredKills]]);
     if (this.faultsByAction.size > 0) {
       l.metric('meso_master_faults_injected_total', 'counter', 'Messages dropped or delayed by test-only fault injection, by action.', [...this.faultsByAction].sort().map(([action, n]) => [{ action }, n]));
     }
