@@ -96,9 +96,13 @@ export async function recoverRuns(input: {
   const summary: RecoverySummary = { recovered: 0, gone: 0, cleanedUp: 0, unreadable: corrupt.map((c) => c.path), settled: Promise.resolve() };
   const settled: Promise<void>[] = [];
   const held = new Set<string>();
+  const adopted = new Set<string>();
   const fail = async (run: CheckpointedRun, taskId: string, reason: TaskStatus_Reason, message: string): Promise<void> => {
-    const pending = input.updates.latestPendingState(run.frameworkId, taskId);
-    if (pending !== undefined && isTerminal(pending)) return;
+    // A task that already ended never gets a second terminal state: its terminal update is
+    // pending, or was acknowledged (a tombstone), or the run checkpoint says so.
+    if (input.updates.isTerminated(run.frameworkId, taskId)) return;
+    const record = run.taskRecords?.[run.tasks.indexOf(taskId)];
+    if (record !== undefined && isTerminal(record.state as TaskState)) return;
     await input.updates.update(
       agentUpdate({
         agentId: input.agentId,
@@ -153,13 +157,17 @@ export async function recoverRuns(input: {
       continue;
     }
     log.info('recovering an executor run; waiting for the executor to re-subscribe', ctx);
+    for (const id of run.tasks) adopted.add(`${run.frameworkId}\u0000${id}`);
     const container = adoptContainer(run, input.clock);
     settled.push(
       input.manager.adopt({
         run,
         frameworkInfo: frameworkInfo,
         executorInfo: executorInfo,
-        tasks: tasks.map((t) => ({ info: t.info as TaskInfo, state: t.state as TaskState, launched: t.launched })),
+        // A task whose terminal update the agent already has is not live, whatever the run checkpoint says.
+        tasks: tasks
+          .filter((t) => !input.updates.isTerminated(run.frameworkId, t.info?.taskId?.value ?? ''))
+          .map((t) => ({ info: t.info as TaskInfo, state: t.state as TaskState, launched: t.launched })),
         container,
       }),
     );
@@ -181,6 +189,8 @@ export async function recoverRuns(input: {
       );
     }
   }
+  // Tombstones of acknowledged terminal updates matter only while a run checkpoint lists the task.
+  await input.updates.pruneTombstones((frameworkId, taskId) => adopted.has(`${frameworkId}\u0000${taskId}`));
   summary.settled = Promise.all(settled).then(() => undefined);
   return summary;
 }

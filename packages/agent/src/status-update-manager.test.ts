@@ -134,6 +134,10 @@ describe('StatusUpdateManager', () => {
     expect(await second.m.update(update('t/1', TaskState.TASK_FINISHED, 'b', 'fw 1'))).toBe('duplicate');
     await second.m.acknowledge('fw 1', 't/1', 'a');
     await second.m.acknowledge('fw 1', 't/1', 'b');
+    // Tombstones of the acknowledged terminal updates stay until the run checkpoints no longer list the tasks.
+    expect((await second.store.list('updates/')).length).toBe(2);
+    await second.m.runSettled('fw 1', 't/1');
+    await second.m.runSettled('fw 1', 't2');
     expect(await second.store.list('updates/')).toEqual([]);
   });
 
@@ -142,5 +146,39 @@ describe('StatusUpdateManager', () => {
     expect(keySegment('a/b')).toMatch(/^_b64_[A-Za-z0-9_-]+$/);
     expect(keySegment('..')).not.toBe('..');
     expect(keySegment('_b64_x')).not.toBe('_b64_x');
+  });
+});
+
+describe('one terminal state per task', () => {
+  it('a second terminal update is dropped, whether the first is pending or acknowledged', async () => {
+    const { m } = await manager();
+    expect(await m.update(update('t', TaskState.TASK_FINISHED, 'f1'))).toBe('accepted');
+    expect(await m.update(update('t', TaskState.TASK_FAILED, 'f2'))).toBe('terminated');
+    await m.acknowledge('fw', 't', 'f1');
+    expect(await m.update(update('t', TaskState.TASK_FAILED, 'f3'))).toBe('terminated');
+  });
+
+  it('an acknowledged terminal update is remembered across a restart (a tombstone) until the run checkpoint no longer lists the task', async () => {
+    const store = new MemoryStateStore();
+    const { m } = await manager(store);
+    m.resume();
+    await m.update(update('t', TaskState.TASK_FINISHED, 'f1'));
+    await m.acknowledge('fw', 't', 'f1');
+    const reopened = (await manager(store)).m;
+    expect(reopened.isTerminated('fw', 't')).toBe(true);
+    expect(reopened.pending()).toEqual([]);
+    expect(await reopened.update(update('t', TaskState.TASK_FAILED, 'f2'))).toBe('terminated');
+    await reopened.runSettled('fw', 't');
+    expect((await manager(store)).m.isTerminated('fw', 't')).toBe(false);
+  });
+
+  it('no tombstone once the run checkpoint was settled before the acknowledgement', async () => {
+    const store = new MemoryStateStore();
+    const { m } = await manager(store);
+    m.resume();
+    await m.update(update('t', TaskState.TASK_FINISHED, 'f1'));
+    await m.runSettled('fw', 't');
+    await m.acknowledge('fw', 't', 'f1');
+    expect(await store.list('updates/')).toEqual([]);
   });
 });

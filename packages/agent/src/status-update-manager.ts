@@ -47,6 +47,11 @@ interface Stream {
   pending: StatusUpdate[];
   acked: string[];
   terminalAcked: boolean;
+  /**
+   * The task's run checkpoint no longer lists it (written after its terminal update was
+   * taken in): an acknowledged terminal update then needs no tombstone.
+   */
+  runSettled: boolean;
   backoffMs: number;
   timer: TimerHandle | undefined;
   /** Serializes checkpoint writes of this stream. */
@@ -59,6 +64,11 @@ interface StoredStream {
   executorId: string;
   pending: unknown[];
   acked: string[];
+  /**
+   * A tombstone: the task's terminal update was acknowledged. Kept while a run checkpoint
+   * may still list the task as live, so a restarted agent never reports a second terminal state.
+   */
+  terminated?: boolean;
 }
 
 const PREFIX = 'updates';
@@ -125,18 +135,21 @@ export class StatusUpdateManager {
         m.unreadable.push(path);
         continue;
       }
-      if (pending.length === 0) continue;
+      const tombstone = pending.length === 0 && v.terminated === true;
+      if (pending.length === 0 && !tombstone) continue;
       m.streams.set(mapKey(v.frameworkId, v.taskId), {
         frameworkId: v.frameworkId,
         taskId: v.taskId,
         executorId: v.executorId,
         pending,
         acked: [...v.acked],
-        terminalAcked: false,
+        terminalAcked: tombstone,
+        runSettled: false,
         backoffMs: options.retryMs,
         timer: undefined,
         chain: Promise.resolve(),
       });
+      if (tombstone) m.finished.push(mapKey(v.frameworkId, v.taskId));
     }
     return m;
   }
@@ -158,6 +171,7 @@ export class StatusUpdateManager {
         pending: [],
         acked: [],
         terminalAcked: false,
+        runSettled: false,
         backoffMs: this.o.retryMs,
         timer: undefined,
         chain: Promise.resolve(),
@@ -172,6 +186,10 @@ export class StatusUpdateManager {
       }
       if (s.terminalAcked) {
         this.o.logger.warn('status update after the terminal one was acknowledged dropped', { taskId, uuid, state: stateName(status.state) });
+        return 'terminated';
+      }
+      if (isTerminal(status.state) && s.pending.some((p) => p.status && isTerminal(p.status.state))) {
+        this.o.logger.warn('a second terminal status update of a task dropped', { taskId, uuid, state: stateName(status.state) });
         return 'terminated';
       }
       s.pending.push(update);
@@ -246,6 +264,32 @@ export class StatusUpdateManager {
     return (this.streams.get(mapKey(frameworkId, taskId))?.pending.length ?? 0) > 0;
   }
 
+  /** Whether a task has had a terminal update: acknowledged (remembered across restarts), or pending. */
+  isTerminated(frameworkId: string, taskId: string): boolean {
+    const s = this.streams.get(mapKey(frameworkId, taskId));
+    return !!s && (s.terminalAcked || s.pending.some((p) => p.status !== undefined && isTerminal(p.status.state)));
+  }
+
+  /**
+   * The task's run checkpoint no longer lists it as live: its acknowledged terminal update
+   * needs no tombstone any more (dropped now, or never written).
+   */
+  runSettled(frameworkId: string, taskId: string): Promise<void> {
+    const s = this.streams.get(mapKey(frameworkId, taskId));
+    if (!s || s.runSettled) return Promise.resolve();
+    s.runSettled = true;
+    return this.serialized(s, async () => {
+      if (s.terminalAcked && s.pending.length === 0) await this.checkpoint(s);
+    }).catch((e: unknown) => this.o.logger.warn('cannot drop a status update tombstone', { taskId, error: (e as Error).message }));
+  }
+
+  /** Drops the tombstones of tasks for which `keep` is false (their run checkpoints are gone). Kept in memory. */
+  async pruneTombstones(keep: (frameworkId: string, taskId: string) => boolean): Promise<void> {
+    for (const s of this.streams.values()) {
+      if (s.terminalAcked && s.pending.length === 0 && !s.runSettled && !keep(s.frameworkId, s.taskId)) await this.runSettled(s.frameworkId, s.taskId);
+    }
+  }
+
   /** The state of the newest unacknowledged update of a task, if any. */
   latestPendingState(frameworkId: string, taskId: string): TaskState | undefined {
     return this.streams.get(mapKey(frameworkId, taskId))?.pending.at(-1)?.status?.state;
@@ -300,13 +344,16 @@ export class StatusUpdateManager {
     this.finished.push(key);
     if (this.finished.length > FINISHED_MEMORY) {
       const old = this.finished.shift();
+      const gone = old !== undefined && old !== key ? this.streams.get(old) : undefined;
       if (old !== undefined && old !== key) this.streams.delete(old);
+      if (gone && !gone.runSettled) void this.o.store.delete(streamKey(gone.frameworkId, gone.taskId)).catch(() => undefined);
     }
   }
 
   private async checkpoint(s: Stream): Promise<void> {
     const key = streamKey(s.frameworkId, s.taskId);
-    if (s.pending.length === 0) {
+    const tombstone = s.pending.length === 0 && s.terminalAcked && !s.runSettled;
+    if (s.pending.length === 0 && !tombstone) {
       await this.o.store.delete(key);
       return;
     }
@@ -316,6 +363,7 @@ export class StatusUpdateManager {
       executorId: s.executorId,
       pending: s.pending.map((p) => StatusUpdate.toJSON(p)),
       acked: s.acked,
+      ...(tombstone ? { terminated: true } : {}),
     };
     await this.o.store.put(key, stored);
   }

@@ -32,7 +32,7 @@ async function takeIn(m: ManagerState, run: ExecutorRun, request: ExecutorUpdate
   if (!status || taskId === '') throw refuse('INVALID_ARGUMENT', 'status.task_id is required', 'status.task_id');
   if (!status.uuid) throw refuse('INVALID_ARGUMENT', 'status.uuid is required (a fresh one per update)', 'status.uuid');
   const key = pairKey(run.frameworkId, taskId);
-  const known = run.tasks.has(taskId) || m.finished.has(key) || m.o.updates.hasPending(run.frameworkId, taskId);
+  const known = run.tasks.has(taskId) || m.finished.has(key) || m.o.updates.hasPending(run.frameworkId, taskId) || m.o.updates.isTerminated(run.frameworkId, taskId);
   if (!known) throw refuse('UNKNOWN_TASK', `task '${taskId}' is not a task of executor '${run.executorId}'`, 'status.task_id');
   const stamped: StatusUpdate = {
     frameworkId: { value: run.frameworkId },
@@ -57,7 +57,10 @@ async function takeIn(m: ManagerState, run: ExecutorRun, request: ExecutorUpdate
     await checkpoint(m, run);
   }
   const outcome = await m.o.updates.update(stamped);
-  if (outcome === 'accepted') recordState(m, run, taskId, status.state);
+  // A terminal update already known (the executor re-sent it after an agent restart that
+  // came before the run checkpoint caught up) still ends the task in its run, else the run
+  // would fail it again when the executor exits.
+  if (outcome === 'accepted' || isTerminal(status.state)) recordState(m, run, taskId, status.state);
   m.o.logger.debug('status update from executor', { taskId, state: stateName(status.state), outcome });
   push(m, run, { event: { $case: 'acknowledged', value: { taskId: { value: taskId }, uuid: status.uuid } } });
 }
@@ -114,7 +117,8 @@ export function recordState(m: ManagerState, run: ExecutorRun, taskId: string, s
     return;
   }
   run.tasks.delete(taskId);
-  if (run.phase !== 'terminated') void checkpoint(m, run);
+  // Once the run checkpoint no longer lists the task, its acknowledged terminal update needs no tombstone.
+  if (run.phase !== 'terminated') void checkpoint(m, run).then(() => m.o.updates.runSettled(run.frameworkId, taskId));
   const key = pairKey(run.frameworkId, taskId);
   if (m.taskIndex.get(key) === run) m.taskIndex.delete(key);
   m.finished.add(key);

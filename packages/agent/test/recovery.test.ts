@@ -189,6 +189,48 @@ describe('agent recovery after kill -9 (SlaveRecoveryTest)', () => {
     expect(c.master.registrations.at(-1)?.tasks.map((t) => [t.taskId?.value, t.state])).toEqual([['t1', S.TASK_FAILED]]);
   });
 
+  it('a task whose terminal update was acknowledged never gets a second terminal state, over two restarts', async () => {
+    c = await new Cluster().start();
+    const first = c.agent();
+    await first.registered();
+    c.master.runTask(executorTask('a', 'exec-1', executorCommand), checkpointing);
+    const running = await c.master.waitForUpdate('a', S.TASK_RUNNING);
+    const executorPid = running.status?.containerStatus?.executorPid ?? 0;
+    const runsDir = join(c.workDir, 'meta', 'runs');
+    const [file] = (await readdir(runsDir)).filter((f) => !f.startsWith('.'));
+    const runFile = join(runsDir, file ?? '');
+    const whileRunning = await readFile(runFile, 'utf8');
+    expect(JSON.parse(whileRunning).value.tasks).toEqual(['a']);
+    c.master.autoAck = false;
+    c.master.send({ $case: 'frameworkMessage', value: { frameworkId: { value: 'fw-1' }, executorId: { value: 'exec-1' }, data: Buffer.from('finish a') } });
+    const finished = await c.master.waitForUpdate('a', S.TASK_FINISHED);
+    await first.crash();
+    // Killed after checkpointing FINISHED but before its run checkpoint caught up: the run
+    // still lists the task as running.
+    await writeFile(runFile, whileRunning);
+
+    // The restarted agent re-sends FINISHED, the framework acknowledges it...
+    const second = c.agent();
+    await second.registered();
+    await second.logged('executor re-subscribed');
+    const resent = await waitFor(() => c.master.updatesOf('a').filter((u) => u.status?.uuid === finished.status?.uuid).at(1), { what: 'FINISHED again' });
+    c.master.ack(resent);
+    const stream = join(c.workDir, 'meta', 'updates', 'fw-1', 'a.json');
+    await waitFor(async () => !(await readFile(stream, 'utf8').catch(() => '')).includes('TASK_FINISHED'), { what: 'the acknowledgement to be taken in' });
+    // ...and the agent is killed again before it cleans up the run, whose executor then ends.
+    await second.crash();
+    process.kill(executorPid, 'SIGKILL');
+    await waitFor(() => !processAlive(executorPid), { what: 'the executor to die' });
+
+    const third = c.agent();
+    await third.registered();
+    await third.logged('an executor of the previous agent process is gone');
+    await new Promise((r) => setTimeout(r, 500));
+    const terminal = c.master.updatesOf('a').filter((u) => [S.TASK_FINISHED, S.TASK_FAILED, S.TASK_KILLED, S.TASK_LOST].includes(u.status?.state ?? S.TASK_RUNNING));
+    expect(new Set(terminal.map((u) => u.status?.uuid))).toEqual(new Set([finished.status?.uuid]));
+    expect(c.master.registrations.at(-1)?.tasks).toEqual([]);
+  });
+
   it('an executor that does not re-subscribe in time is killed and its task fails with REASON_EXECUTOR_REREGISTRATION_TIMEOUT', async () => {
     c = await new Cluster().start();
     const first = c.agent();
