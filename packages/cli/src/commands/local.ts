@@ -38,6 +38,8 @@ export async function localCommand(argv: string[]): Promise<number> {
     join(root, 'master'),
   );
   const master: MasterHandle = await startMaster({ ...masterOptions, logger: logger.child('master') });
+  // --port 0: every component takes a free port (parallel runs never collide).
+  const anyPort = masterOptions.port === 0;
   const agents: AgentHandle[] = [];
   const frameworks: Array<{ name: string; address: string; close(): Promise<void> }> = [];
   const stop = async (): Promise<void> => {
@@ -51,7 +53,7 @@ export async function localCommand(argv: string[]): Promise<number> {
       const agent = await startAgent({
         master: master.address,
         host: masterOptions.host ?? '127.0.0.1',
-        port: master.port === 0 || masterOptions.port === 0 ? 0 : master.port + i,
+        port: anyPort ? 0 : master.port + i,
         workDir: join(root, `agent-${i}`),
         ...(typeof values['resources'] === 'string' ? { resources: values['resources'] } : {}),
         logger: logger.child(`agent-${i}`),
@@ -60,7 +62,6 @@ export async function localCommand(argv: string[]): Promise<number> {
     }
     const ids = await Promise.all(agents.map((a) => a.registered()));
     agents.forEach((a, i) => console.log(`agent ${i + 1}:   ${a.endpoint}  id ${ids[i]}`));
-    const anyPort = masterOptions.port === 0;
     frameworks.push(
       ...(await startLocalFrameworks(frameworkNames, { master: master.address, host: masterOptions.host ?? '127.0.0.1', root, anyPort, logger })),
     );
