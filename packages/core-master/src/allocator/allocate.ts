@@ -1,4 +1,5 @@
 import { Resources } from '@meso/proto';
+import { withinQuota } from './quota.js';
 import { dominantShare, sortByShare } from './shares.js';
 import type { AllocationDecision, AllocatorFramework, AllocatorInput, OfferFilter } from './types.js';
 
@@ -24,8 +25,12 @@ function isFiltered(filters: readonly OfferFilter[], frameworkId: string, agentI
  * allocatable to the role (unreserved plus reserved for it). Offers count toward shares
  * at once, so the next agent goes to whoever is now furthest behind.
  *
+ * A role with a quota limit is offered at most its headroom (limit − allocation) of each
+ * limited scalar; with no headroom left in a scalar, none of it is offered.
+ *
  * Never offers: to suppressed roles or inactive frameworks; on inactive agents; more
- * than an agent has available; less than the minimum allocatable; what a filter covers.
+ * than an agent has available; beyond a role's quota limit; less than the minimum
+ * allocatable; what a filter covers.
  */
 export function allocate(input: AllocatorInput): AllocationDecision[] {
   const total = input.agents.reduce((sum, a) => (a.active ? sum.add(a.total) : sum), Resources.empty());
@@ -62,7 +67,9 @@ export function allocate(input: AllocatorInput): AllocationDecision[] {
         if (!framework || !framework.active || framework.suppressedRoles.has(role)) continue;
         const pairKey = `${frameworkId}\u0000${agent.id}`;
         if (offered.has(pairKey)) continue;
-        const candidate = available.allocatableTo(role);
+        const limit = input.quotas?.get(role);
+        const allocatable = available.allocatableTo(role);
+        const candidate = limit ? withinQuota(allocatable, roleAlloc.get(role) ?? Resources.empty(), limit) : allocatable;
         if (candidate.isEmpty() || !isAllocatable(candidate)) continue;
         if (isFiltered(input.filters, frameworkId, agent.id, candidate, input.now)) continue;
         decisions.push({ frameworkId, agentId: agent.id, role, resources: candidate });

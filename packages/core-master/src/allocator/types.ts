@@ -43,6 +43,12 @@ export interface AllocatorInput {
   filters: readonly OfferFilter[];
   /** Role weights; a role not listed weighs 1. */
   weights?: ReadonlyMap<string, number>;
+  /**
+   * Quota limits per role: scalar amounts (cpus, mem, disk, gpus) the role's allocation
+   * (tasks, executors and outstanding offers, reserved resources included) may not exceed.
+   * A role not listed, or a scalar a limit does not name, is unlimited.
+   */
+  quotas?: ReadonlyMap<string, Resources>;
   /** Milliseconds since the epoch. */
   now: number;
 }
