@@ -164,6 +164,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     endpoint,
     bootId,
     version: AGENT_VERSION,
+    isolators: [],
   });
   const mgr = new ExecutorManager({
     workDir: o.workDir,
@@ -224,7 +225,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
       link: grpcMasterLink(o.master),
       clock: o.clock,
       logger: log.child('master'),
-      registration: (): RegisterAgent => ({ agentInfo: agentInfo(), ...mgr.snapshot() }),
+      registration: (): RegisterAgent => ({ agentInfo: agentInfo(), ...mgr.snapshot(), checkpointedResources: [] }),
       onRegistered: (id, masterId) => {
         if (id && id !== agentId) {
           if (agentId) log.warn('the master gave this agent a new id', { previous: agentId, agentId: id });

@@ -33,7 +33,7 @@ function setup() {
     link,
     clock,
     logger: silentLogger,
-    registration: () => ({ agentInfo: { id: agentId ? { value: agentId } : undefined, hostname: 'h', resources: [], attributes: [], endpoint: 'h:1', bootId: 'b', version: '0' }, tasks: [], executors: [], frameworks: [] }),
+    registration: () => ({ agentInfo: { id: agentId ? { value: agentId } : undefined, hostname: 'h', resources: [], attributes: [], endpoint: 'h:1', bootId: 'b', version: '0', isolators: [] }, tasks: [], executors: [], frameworks: [], checkpointedResources: [] }),
     onRegistered: (id) => {
       agentId = id;
       events.push(`registered ${id}`);

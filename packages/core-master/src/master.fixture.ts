@@ -74,7 +74,7 @@ export class FakeAgentLink implements AgentLink {
 }
 
 export function scalars(spec: Record<string, number>, role = ''): WireResource[] {
-  return Object.entries(spec).map(([name, scalar]) => ({ name, type: ValueType.SCALAR, scalar, ranges: [], set: [], role, reservations: [] }));
+  return Object.entries(spec).map(([name, scalar]) => ({ name, type: ValueType.SCALAR, scalar, ranges: [], set: [], role, reservations: [], disk: undefined }));
 }
 
 /** What a test needs of a framework: its record, link and a way to call. */

@@ -76,8 +76,8 @@ export class Inbox<T> {
 export function wireResources(spec: Record<string, number | [number, number]>, role = ''): WireResource[] {
   return Object.entries(spec).map(([name, v]) =>
     Array.isArray(v)
-      ? { name, type: ValueType.RANGES, scalar: 0, ranges: [{ begin: v[0], end: v[1] }], set: [], role, reservations: [] }
-      : { name, type: ValueType.SCALAR, scalar: v, ranges: [], set: [], role, reservations: [] },
+      ? { name, type: ValueType.RANGES, scalar: 0, ranges: [{ begin: v[0], end: v[1] }], set: [], role, reservations: [], disk: undefined }
+      : { name, type: ValueType.SCALAR, scalar: v, ranges: [], set: [], role, reservations: [], disk: undefined },
   );
 }
 
@@ -221,12 +221,14 @@ export class TestAgent {
             attributes: [{ name: 'rack', type: ValueType.TEXT, scalar: 0, ranges: [], set: [], text: 'r1' }],
             bootId: 'boot-1',
             version: '0.1.0',
+            isolators: [],
             ...(this.agentId ? { id: { value: this.agentId } } : {}),
             ...info,
           },
           tasks: [],
           executors: [],
           frameworks: [],
+          checkpointedResources: [],
           ...extra,
         },
       },

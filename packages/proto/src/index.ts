@@ -8,7 +8,7 @@
  */
 export * from './wire.js';
 export { Resources, validateResource } from './resources/resources.js';
-export { UNRESERVED_ROLE, type Range, type Resource, type ResourceKind } from './resources/types.js';
+export { UNRESERVED_ROLE, type Range, type Resource, type ResourceKind, type VolumeInfo } from './resources/types.js';
 export { type Attribute, attributeText } from './resources/attributes.js';
 export { ResourceError } from './resources/resource-error.js';
 export { parseResources, parseAttributes } from './resources/parse.js';

@@ -57,7 +57,7 @@ function wireTask(id: string, extra: Partial<WireTaskInfo> = {}): WireTaskInfo {
     name: `task ${id}`,
     taskId: { value: id },
     agentId: undefined,
-    resources: [{ name: 'cpus', type: 1, scalar: 0.5, ranges: [], set: [], role: '*', reservations: [] }],
+    resources: [{ name: 'cpus', type: 1, scalar: 0.5, ranges: [], set: [], role: '*', reservations: [], disk: undefined }],
     command: { shell: true, value: 'echo hi', arguments: [], environment: [{ name: 'A', value: '1' }], user: '' },
     executor: undefined,
     data: Buffer.from('payload'),

@@ -3,7 +3,7 @@ import type { TaskInfo } from '@meso/proto';
 /** The wire form of a resource (the name `Resource` in @meso/proto is the domain type). */
 type WireResource = TaskInfo['resources'][number];
 
-const scalar = (name: string, value: number): WireResource => ({ name, type: 1, scalar: value, ranges: [], set: [], role: '*', reservations: [] });
+const scalar = (name: string, value: number): WireResource => ({ name, type: 1, scalar: value, ranges: [], set: [], role: '*', reservations: [], disk: undefined });
 
 /** A command task running `sh -c <script>`. */
 export function shellTask(taskId: string, script: string, extra: Partial<TaskInfo> = {}): TaskInfo {
@@ -41,5 +41,5 @@ export function executorTask(taskId: string, executorId: string, command: string
 }
 
 export function portsResource(ranges: Array<[number, number]>): WireResource {
-  return { name: 'ports', type: 2, scalar: 0, ranges: ranges.map(([begin, end]) => ({ begin, end })), set: [], role: '*', reservations: [] };
+  return { name: 'ports', type: 2, scalar: 0, ranges: ranges.map(([begin, end]) => ({ begin, end })), set: [], role: '*', reservations: [], disk: undefined };
 }

@@ -49,7 +49,7 @@ describe('agent registration', () => {
   it.each([
     ['a negative scalar', scalars({ cpus: -1, mem: 64 }), 'agent_info.resources[0].value'],
     ['a NaN scalar', scalars({ cpus: 1, mem: Number.NaN }), 'agent_info.resources[1].value'],
-    ['no type', [{ name: 'cpus', type: ValueType.VALUE_TYPE_UNSPECIFIED, scalar: 1, ranges: [], set: [], role: '', reservations: [] }], 'agent_info.resources[0].type'],
+    ['no type', [{ name: 'cpus', type: ValueType.VALUE_TYPE_UNSPECIFIED, scalar: 1, ranges: [], set: [], role: '', reservations: [], disk: undefined }], 'agent_info.resources[0].type'],
     ['no mem', scalars({ cpus: 2 }), 'agent_info.resources'],
     ['no cpus', scalars({ mem: 2048 }), 'agent_info.resources'],
   ])('refuses malformed resources: %s', async (_what, resources, field) => {

@@ -1,5 +1,6 @@
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
-import type { AgentMaintenanceRequest, AgentMaintenanceResponse, ClusterEvent, OperatorServer, OperatorSubscribeRequest } from '@meso/proto';
+import { MesoErrorCode, type AgentMaintenanceRequest, type AgentMaintenanceResponse, type ClusterEvent, type OperatorServer, type OperatorSubscribeRequest } from '@meso/proto';
+import { MasterError } from '../errors.js';
 import { setMaintenance, type MaintenanceAction } from '../agents/maintenance.js';
 import type { Master } from '../master.js';
 import type { MasterCommand } from '../model/commands.js';
@@ -114,5 +115,18 @@ export function operatorService(master: Master): OperatorServer {
     drainAgent: maintenanceCall(master, 'drain', 'DrainAgent'),
     deactivateAgent: maintenanceCall(master, 'deactivate', 'DeactivateAgent'),
     reactivateAgent: maintenanceCall(master, 'reactivate', 'ReactivateAgent'),
+    getRoles: notYet(master),
+    updateWeights: notYet(master),
+    setQuota: notYet(master),
+    reserveResources: notYet(master),
+    unreserveResources: notYet(master),
+    createVolumes: notYet(master),
+    destroyVolumes: notYet(master),
   };
+}
+
+/** Calls of the resources issue (#4) not built yet: refused with UNSUPPORTED_OPERATION. */
+function notYet(master: Master) {
+  return (_call: unknown, callback: (err: ReturnType<typeof toGrpcError>) => void): void =>
+    callback(toGrpcError(master, new MasterError(MesoErrorCode.UNSUPPORTED_OPERATION, 'not supported yet'), 'Operator'));
 }

@@ -1,12 +1,29 @@
 import {
+  DiskInfo_Volume_Mode,
   ValueType,
+  type DiskInfo,
   type Attribute as WireAttribute,
   type Resource as WireResource,
 } from '../gen/meso/v1/common.js';
 import type { Attribute } from './attributes.js';
 import { ResourceError } from './resource-error.js';
 import { Resources } from './resources.js';
-import { UNRESERVED_ROLE, type Resource } from './types.js';
+import { UNRESERVED_ROLE, type Resource, type VolumeInfo } from './types.js';
+
+function volumeFromWire(disk: DiskInfo | undefined): VolumeInfo | undefined {
+  if (!disk?.persistence) return undefined;
+  const mode = disk.volume?.mode === DiskInfo_Volume_Mode.RO ? 'ro' : 'rw';
+  const principal = disk.persistence.principal;
+  return { id: disk.persistence.id, containerPath: disk.volume?.containerPath ?? '', mode, ...(principal ? { principal } : {}) };
+}
+
+function volumeToWire(volume: VolumeInfo | undefined): DiskInfo | undefined {
+  if (!volume) return undefined;
+  return {
+    persistence: { id: volume.id, principal: volume.principal ?? '' },
+    volume: { containerPath: volume.containerPath, mode: volume.mode === 'ro' ? DiskInfo_Volume_Mode.RO : DiskInfo_Volume_Mode.RW },
+  };
+}
 
 /** Wire resources to `Resources`, validating each; `field` names the list in errors. */
 export function resourcesFromWire(list: readonly WireResource[], field = 'resources'): Resources {
@@ -14,8 +31,10 @@ export function resourcesFromWire(list: readonly WireResource[], field = 'resour
     list.map((r, i): Resource => {
       const role = r.role === '' ? UNRESERVED_ROLE : r.role;
       switch (r.type) {
-        case ValueType.SCALAR:
-          return { name: r.name, kind: 'scalar', value: r.scalar, role };
+        case ValueType.SCALAR: {
+          const volume = volumeFromWire(r.disk);
+          return volume ? { name: r.name, kind: 'scalar', value: r.scalar, role, volume } : { name: r.name, kind: 'scalar', value: r.scalar, role };
+        }
         case ValueType.RANGES:
           return { name: r.name, kind: 'ranges', ranges: r.ranges.map((x) => ({ begin: x.begin, end: x.end })), role };
         case ValueType.SET:
@@ -37,6 +56,7 @@ export function resourcesToWire(resources: Resources): WireResource[] {
     set: r.kind === 'set' ? [...r.items] : [],
     role: r.role,
     reservations: [],
+    disk: volumeToWire(r.kind === 'scalar' ? r.volume : undefined),
   }));
 }
 

@@ -1,7 +1,7 @@
 import type { Attribute } from './attributes.js';
 import { ResourceError } from './resource-error.js';
 import { Resources, validateResource } from './resources.js';
-import { UNRESERVED_ROLE, type Range, type Resource } from './types.js';
+import { UNRESERVED_ROLE, type Range, type Resource, type VolumeInfo } from './types.js';
 
 function parseRangesText(text: string, field: string): Range[] {
   const body = text.slice(1, -1).trim();
@@ -24,12 +24,22 @@ function parseSetText(text: string): string[] {
     .filter((x) => x !== '');
 }
 
-/** Parses one `name(role):value` fragment of Mesos's text syntax. */
+function parseVolumeText(text: string, field: string): VolumeInfo {
+  const [id = '', containerPath = '', mode = 'rw', ...rest] = text.split(':').map((x) => x.trim());
+  if (rest.length > 0 || (mode !== 'rw' && mode !== 'ro')) throw new ResourceError(field, `'[${text}]' is not a volume like [id:container_path] or [id:container_path:ro]`);
+  return { id, containerPath, mode };
+}
+
+/** Parses one `name(role):value` (or `disk(role)[id:path]:size`) fragment of Mesos's text syntax. */
 function parseFragment(fragment: string, field: string): Resource {
-  const m = /^\s*([A-Za-z][\w.-]*)\s*(?:\(\s*([^)]*?)\s*\))?\s*:\s*(.*?)\s*$/.exec(fragment);
+  const m = /^\s*([A-Za-z][\w.-]*)\s*(?:\(\s*([^)]*?)\s*\))?\s*(?:\[([^\]]*)\])?\s*:\s*(.*?)\s*$/.exec(fragment);
   if (!m) throw new ResourceError(field, `'${fragment}' is not of the form name:value or name(role):value`);
-  const [, name = '', roleText, value = ''] = m;
+  const [, name = '', roleText, volumeText, value = ''] = m;
   const role = roleText === undefined || roleText === '' ? UNRESERVED_ROLE : roleText;
+  if (volumeText !== undefined) {
+    if (!/^\d+\.?\d*$/.test(value)) throw new ResourceError(field, `a volume's size must be a number, got '${value}'`);
+    return { name, kind: 'scalar', value: Number(value), role, volume: parseVolumeText(volumeText, field) };
+  }
   if (value.startsWith('[') && value.endsWith(']')) {
     return { name, kind: 'ranges', ranges: parseRangesText(value, field), role };
   }

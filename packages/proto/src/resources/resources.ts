@@ -1,13 +1,33 @@
 import { fromMillis, toMillis } from './precision.js';
 import { addRanges, formatRanges, normalizeRanges, rangesContain, subtractRanges } from './ranges.js';
 import { ResourceError } from './resource-error.js';
-import { UNRESERVED_ROLE, type Range, type Resource, type ResourceKind } from './types.js';
+import { UNRESERVED_ROLE, type Range, type Resource, type ResourceKind, type VolumeInfo } from './types.js';
 
 /** Resource names whose scalar must be a whole number. */
 const WHOLE_NUMBER_SCALARS = new Set(['gpus']);
 
-function keyOf(name: string, role: string): string {
-  return `${name}\u0000${role}`;
+function keyOf(r: Resource): string {
+  const volume = r.kind === 'scalar' && r.volume ? `\u0000${r.volume.id}` : '';
+  return `${r.name}\u0000${r.role}${volume}`;
+}
+
+const VOLUME_ID = /^[\w.-]{1,128}$/;
+
+function validateVolume(v: VolumeInfo, name: string, role: string, field: string): VolumeInfo {
+  if (typeof v !== 'object' || v === null) throw new ResourceError(field, 'must be an object');
+  if (name !== 'disk') throw new ResourceError(field, `a persistent volume is made of disk, not ${name}`);
+  if (role === UNRESERVED_ROLE) throw new ResourceError(field, 'a persistent volume needs disk reserved for a role, not unreserved disk');
+  if (typeof v.id !== 'string' || !VOLUME_ID.test(v.id)) {
+    throw new ResourceError(`${field}.id`, `'${String(v.id)}' is not a valid volume id (1-128 of letters, digits, '.', '_', '-')`);
+  }
+  const path = v.containerPath;
+  const segments = typeof path === 'string' ? path.split('/') : [];
+  if (typeof path !== 'string' || path === '' || path.startsWith('/') || segments.some((x) => x === '..' || x === '.' || x === '')) {
+    throw new ResourceError(`${field}.containerPath`, `'${String(path)}' must be a relative path inside the sandbox (no '..', no leading '/')`);
+  }
+  const mode = v.mode === undefined ? 'rw' : v.mode;
+  if (mode !== 'rw' && mode !== 'ro') throw new ResourceError(`${field}.mode`, `'${String(mode)}' is not rw or ro`);
+  return { id: v.id, containerPath: path, mode, ...(v.principal ? { principal: v.principal } : {}) };
 }
 
 /**
@@ -32,7 +52,9 @@ export function validateResource(r: Resource, field = 'resource'): Resource {
       if (WHOLE_NUMBER_SCALARS.has(r.name) && !Number.isInteger(r.value)) {
         throw new ResourceError(`${field}.value`, `${r.name} must be a whole number, got ${r.value}`);
       }
-      return { name: r.name, kind: 'scalar', value: fromMillis(toMillis(r.value)), role };
+      const value = fromMillis(toMillis(r.value));
+      if (r.volume === undefined) return { name: r.name, kind: 'scalar', value, role };
+      return { name: r.name, kind: 'scalar', value, role, volume: validateVolume(r.volume, r.name, role, `${field}.volume`) };
     }
     case 'ranges': {
       if (!Array.isArray(r.ranges)) throw new ResourceError(`${field}.ranges`, 'must be a list of ranges');
@@ -116,7 +138,7 @@ export class Resources {
         throw new ResourceError(`${field}[${i}]`, `${r.name} is given both as ${seen} and as ${r.kind}`);
       }
       kinds.set(r.name, r.kind);
-      const key = keyOf(r.name, r.role);
+      const key = keyOf(r);
       const prev = map.get(key);
       map.set(key, prev ? combine(prev, r, 'add') : r);
       i++;
@@ -136,7 +158,10 @@ export class Resources {
 
   /** Every resource, sorted by name then role. */
   toList(): Resource[] {
-    return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name) || a.role.localeCompare(b.role));
+    const volumeId = (r: Resource): string => (r.kind === 'scalar' && r.volume ? r.volume.id : '');
+    return [...this.entries.values()].sort(
+      (a, b) => a.name.localeCompare(b.name) || a.role.localeCompare(b.role) || volumeId(a).localeCompare(volumeId(b)),
+    );
   }
 
   toJSON(): Resource[] {
@@ -255,6 +280,16 @@ export class Resources {
     return this.filter((r) => r.role === UNRESERVED_ROLE || r.role === role);
   }
 
+  /** The persistent volumes among these resources. */
+  volumes(): Array<Resource & { kind: 'scalar'; volume: VolumeInfo }> {
+    return this.toList().filter((r): r is Resource & { kind: 'scalar'; volume: VolumeInfo } => r.kind === 'scalar' && r.volume !== undefined);
+  }
+
+  /** These resources without their persistent volumes. */
+  withoutVolumes(): Resources {
+    return this.filter((r) => r.kind !== 'scalar' || r.volume === undefined);
+  }
+
   /** The same resources with every role set to `role`. */
   withRole(role: string): Resources {
     return Resources.of(this.toList().map((r) => ({ ...r, role })));
@@ -264,11 +299,15 @@ export class Resources {
     return this.contains(other) && other.contains(this);
   }
 
-  /** Mesos's text syntax: `cpus:2;mem:1024;ports:[31000-31005];disks(prod):{a,b}`. */
+  /**
+   * Mesos's text syntax: `cpus:2;mem:1024;ports:[31000-31005];disks(prod):{a,b}`, a
+   * persistent volume as `disk(role)[id:container_path]:size` (`[id:path:ro]` read-only).
+   */
   toString(): string {
     return this.toList()
       .map((r) => {
         const name = r.role === UNRESERVED_ROLE ? r.name : `${r.name}(${r.role})`;
+        if (r.kind === 'scalar' && r.volume) return `${name}[${r.volume.id}:${r.volume.containerPath}${r.volume.mode === 'ro' ? ':ro' : ''}]:${r.value}`;
         if (r.kind === 'scalar') return `${name}:${r.value}`;
         if (r.kind === 'ranges') return `${name}:${formatRanges(r.ranges)}`;
         return `${name}:{${r.items.join(',')}}`;

@@ -4,6 +4,22 @@ export interface Range {
   end: number;
 }
 
+/**
+ * A persistent volume: `disk` reserved for a role, made by CREATE and removed by DESTROY.
+ * Its data outlives the tasks that use it; a task that holds it sees it at
+ * `<sandbox>/<containerPath>`.
+ */
+export interface VolumeInfo {
+  /** Unique on its agent among the role's volumes: letters, digits, `.`, `_`, `-`. */
+  id: string;
+  /** Relative path inside the task's sandbox, e.g. `data`. */
+  containerPath: string;
+  /** Read-write (default) or read-only for the tasks that use it. */
+  mode: 'rw' | 'ro';
+  /** Who created it, when known. */
+  principal?: string;
+}
+
 /** How a resource's value is expressed. */
 export type ResourceKind = 'scalar' | 'ranges' | 'set';
 
@@ -17,9 +33,11 @@ export const UNRESERVED_ROLE = '*';
  * - `ranges`: ports, as sorted, non-overlapping inclusive ranges.
  * - `set`: named items (e.g. disks).
  *
- * `role` is `'*'` for unreserved resources, or the role they are reserved for.
+ * `role` is `'*'` for unreserved resources, or the role they are reserved for. A `disk`
+ * scalar with a `volume` is a persistent volume (reserved disk only); it is a resource of
+ * its own, never merged with plain disk or with another volume.
  */
 export type Resource =
-  | { name: string; kind: 'scalar'; value: number; role: string }
+  | { name: string; kind: 'scalar'; value: number; role: string; volume?: VolumeInfo }
   | { name: string; kind: 'ranges'; ranges: Range[]; role: string }
   | { name: string; kind: 'set'; items: string[]; role: string };

@@ -16,6 +16,7 @@ import {
   FrameworkInfo,
   KillPolicy,
   Resource,
+  ResourceStatistics,
   Task,
   TaskGroupInfo,
   TaskID,
@@ -48,6 +49,11 @@ export interface AgentInfo {
   /** Identifies the machine's boot; a new boot id means the agent re-registers as new. */
   bootId: string;
   version: string;
+  /**
+   * The isolators the agent applies to every executor (e.g. cgroups/cpu, cgroups/mem,
+   * posix/rlimits, disk/du, namespaces/pid, network/ports).
+   */
+  isolators: string[];
 }
 
 export interface AgentMessage {
@@ -57,7 +63,23 @@ export interface AgentMessage {
     | { $case: "pong"; value: Pong }
     | { $case: "executorExited"; value: ExecutorExited }
     | { $case: "executorMessage"; value: ExecutorToFramework }
+    | { $case: "usage"; value: ResourceUsage }
     | undefined;
+}
+
+/** Sampled usage of every executor on the agent, sent periodically. */
+export interface ResourceUsage {
+  executors: ResourceUsage_Executor[];
+}
+
+export interface ResourceUsage_Executor {
+  frameworkId: FrameworkID | undefined;
+  executorId:
+    | ExecutorID
+    | undefined;
+  /** What the executor and its tasks were given. */
+  allocated: Resource[];
+  statistics: ResourceStatistics | undefined;
 }
 
 export interface RegisterAgent {
@@ -68,6 +90,11 @@ export interface RegisterAgent {
   tasks: Task[];
   executors: ExecutorInfo[];
   frameworks: FrameworkInfo[];
+  /**
+   * Dynamic reservations and persistent volumes the agent has checkpointed (the last
+   * CheckpointResources it received). Its total is agent_info.resources with these applied.
+   */
+  checkpointedResources: Resource[];
 }
 
 export interface StatusUpdate {
@@ -113,7 +140,17 @@ export interface MasterMessage {
     | { $case: "ping"; value: Ping }
     | { $case: "frameworkMessage"; value: FrameworkToExecutor }
     | { $case: "updateFramework"; value: UpdateFrameworkInfo }
+    | { $case: "checkpointResources"; value: CheckpointResources }
     | undefined;
+}
+
+/**
+ * The complete set of dynamic reservations and persistent volumes the agent holds from
+ * now on. The agent persists it, creates the directories of new volumes and removes
+ * those of volumes no longer listed (DESTROY), then reports it on every re-registration.
+ */
+export interface CheckpointResources {
+  resources: Resource[];
 }
 
 export interface AgentRegistered {
@@ -181,7 +218,16 @@ export interface UpdateFrameworkInfo {
 }
 
 function createBaseAgentInfo(): AgentInfo {
-  return { id: undefined, hostname: "", resources: [], attributes: [], endpoint: "", bootId: "", version: "" };
+  return {
+    id: undefined,
+    hostname: "",
+    resources: [],
+    attributes: [],
+    endpoint: "",
+    bootId: "",
+    version: "",
+    isolators: [],
+  };
 }
 
 export const AgentInfo: MessageFns<AgentInfo> = {
@@ -206,6 +252,9 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     }
     if (message.version !== "") {
       writer.uint32(58).string(message.version);
+    }
+    for (const v of message.isolators) {
+      writer.uint32(66).string(v!);
     }
     return writer;
   },
@@ -279,6 +328,14 @@ export const AgentInfo: MessageFns<AgentInfo> = {
             message.version = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.isolators.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -308,6 +365,9 @@ export const AgentInfo: MessageFns<AgentInfo> = {
         ? globalThis.String(object.boot_id)
         : "",
       version: isSet(object.version) ? globalThis.String(object.version) : "",
+      isolators: globalThis.Array.isArray(object?.isolators)
+        ? object.isolators.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -334,6 +394,9 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     if (message.version !== "") {
       obj.version = message.version;
     }
+    if (message.isolators?.length) {
+      obj.isolators = message.isolators;
+    }
     return obj;
   },
 
@@ -349,6 +412,7 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     message.endpoint = object.endpoint ?? "";
     message.bootId = object.bootId ?? "";
     message.version = object.version ?? "";
+    message.isolators = object.isolators?.map((e) => e) || [];
     return message;
   },
 };
@@ -374,6 +438,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         break;
       case "executorMessage":
         ExecutorToFramework.encode(message.message.value, writer.uint32(42).fork()).join();
+        break;
+      case "usage":
+        ResourceUsage.encode(message.message.value, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -432,6 +499,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.message = { $case: "executorMessage", value: ExecutorToFramework.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.message = { $case: "usage", value: ResourceUsage.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -462,6 +537,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "executorMessage", value: ExecutorToFramework.fromJSON(object.executorMessage) }
         : isSet(object.executor_message)
         ? { $case: "executorMessage", value: ExecutorToFramework.fromJSON(object.executor_message) }
+        : isSet(object.usage)
+        ? { $case: "usage", value: ResourceUsage.fromJSON(object.usage) }
         : undefined,
     };
   },
@@ -478,6 +555,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.executorExited = ExecutorExited.toJSON(message.message.value);
     } else if (message.message?.$case === "executorMessage") {
       obj.executorMessage = ExecutorToFramework.toJSON(message.message.value);
+    } else if (message.message?.$case === "usage") {
+      obj.usage = ResourceUsage.toJSON(message.message.value);
     }
     return obj;
   },
@@ -518,13 +597,223 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "usage": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "usage", value: ResourceUsage.fromPartial(object.message.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
+function createBaseResourceUsage(): ResourceUsage {
+  return { executors: [] };
+}
+
+export const ResourceUsage: MessageFns<ResourceUsage> = {
+  encode(message: ResourceUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.executors) {
+      ResourceUsage_Executor.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResourceUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResourceUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.executors.push(ResourceUsage_Executor.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResourceUsage {
+    return {
+      executors: globalThis.Array.isArray(object?.executors)
+        ? object.executors.map((e: any) => ResourceUsage_Executor.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ResourceUsage): unknown {
+    const obj: any = {};
+    if (message.executors?.length) {
+      obj.executors = message.executors.map((e) => ResourceUsage_Executor.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResourceUsage>): ResourceUsage {
+    return ResourceUsage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResourceUsage>): ResourceUsage {
+    const message = createBaseResourceUsage();
+    message.executors = object.executors?.map((e) => ResourceUsage_Executor.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseResourceUsage_Executor(): ResourceUsage_Executor {
+  return { frameworkId: undefined, executorId: undefined, allocated: [], statistics: undefined };
+}
+
+export const ResourceUsage_Executor: MessageFns<ResourceUsage_Executor> = {
+  encode(message: ResourceUsage_Executor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.frameworkId !== undefined) {
+      FrameworkID.encode(message.frameworkId, writer.uint32(10).fork()).join();
+    }
+    if (message.executorId !== undefined) {
+      ExecutorID.encode(message.executorId, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.allocated) {
+      Resource.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.statistics !== undefined) {
+      ResourceStatistics.encode(message.statistics, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResourceUsage_Executor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResourceUsage_Executor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.frameworkId = FrameworkID.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.executorId = ExecutorID.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.allocated.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.statistics = ResourceStatistics.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResourceUsage_Executor {
+    return {
+      frameworkId: isSet(object.frameworkId)
+        ? FrameworkID.fromJSON(object.frameworkId)
+        : isSet(object.framework_id)
+        ? FrameworkID.fromJSON(object.framework_id)
+        : undefined,
+      executorId: isSet(object.executorId)
+        ? ExecutorID.fromJSON(object.executorId)
+        : isSet(object.executor_id)
+        ? ExecutorID.fromJSON(object.executor_id)
+        : undefined,
+      allocated: globalThis.Array.isArray(object?.allocated)
+        ? object.allocated.map((e: any) => Resource.fromJSON(e))
+        : [],
+      statistics: isSet(object.statistics) ? ResourceStatistics.fromJSON(object.statistics) : undefined,
+    };
+  },
+
+  toJSON(message: ResourceUsage_Executor): unknown {
+    const obj: any = {};
+    if (message.frameworkId !== undefined) {
+      obj.frameworkId = FrameworkID.toJSON(message.frameworkId);
+    }
+    if (message.executorId !== undefined) {
+      obj.executorId = ExecutorID.toJSON(message.executorId);
+    }
+    if (message.allocated?.length) {
+      obj.allocated = message.allocated.map((e) => Resource.toJSON(e));
+    }
+    if (message.statistics !== undefined) {
+      obj.statistics = ResourceStatistics.toJSON(message.statistics);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResourceUsage_Executor>): ResourceUsage_Executor {
+    return ResourceUsage_Executor.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResourceUsage_Executor>): ResourceUsage_Executor {
+    const message = createBaseResourceUsage_Executor();
+    message.frameworkId = (object.frameworkId !== undefined && object.frameworkId !== null)
+      ? FrameworkID.fromPartial(object.frameworkId)
+      : undefined;
+    message.executorId = (object.executorId !== undefined && object.executorId !== null)
+      ? ExecutorID.fromPartial(object.executorId)
+      : undefined;
+    message.allocated = object.allocated?.map((e) => Resource.fromPartial(e)) || [];
+    message.statistics = (object.statistics !== undefined && object.statistics !== null)
+      ? ResourceStatistics.fromPartial(object.statistics)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseRegisterAgent(): RegisterAgent {
-  return { agentInfo: undefined, tasks: [], executors: [], frameworks: [] };
+  return { agentInfo: undefined, tasks: [], executors: [], frameworks: [], checkpointedResources: [] };
 }
 
 export const RegisterAgent: MessageFns<RegisterAgent> = {
@@ -540,6 +829,9 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
     }
     for (const v of message.frameworks) {
       FrameworkInfo.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.checkpointedResources) {
+      Resource.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -589,6 +881,14 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
             message.frameworks.push(FrameworkInfo.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.checkpointedResources.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -615,6 +915,11 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
       frameworks: globalThis.Array.isArray(object?.frameworks)
         ? object.frameworks.map((e: any) => FrameworkInfo.fromJSON(e))
         : [],
+      checkpointedResources: globalThis.Array.isArray(object?.checkpointedResources)
+        ? object.checkpointedResources.map((e: any) => Resource.fromJSON(e))
+        : globalThis.Array.isArray(object?.checkpointed_resources)
+        ? object.checkpointed_resources.map((e: any) => Resource.fromJSON(e))
+        : [],
     };
   },
 
@@ -632,6 +937,9 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
     if (message.frameworks?.length) {
       obj.frameworks = message.frameworks.map((e) => FrameworkInfo.toJSON(e));
     }
+    if (message.checkpointedResources?.length) {
+      obj.checkpointedResources = message.checkpointedResources.map((e) => Resource.toJSON(e));
+    }
     return obj;
   },
 
@@ -646,6 +954,7 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
     message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
     message.executors = object.executors?.map((e) => ExecutorInfo.fromPartial(e)) || [];
     message.frameworks = object.frameworks?.map((e) => FrameworkInfo.fromPartial(e)) || [];
+    message.checkpointedResources = object.checkpointedResources?.map((e) => Resource.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1134,6 +1443,9 @@ export const MasterMessage: MessageFns<MasterMessage> = {
       case "updateFramework":
         UpdateFrameworkInfo.encode(message.message.value, writer.uint32(90).fork()).join();
         break;
+      case "checkpointResources":
+        CheckpointResources.encode(message.message.value, writer.uint32(98).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1239,6 +1551,17 @@ export const MasterMessage: MessageFns<MasterMessage> = {
             message.message = { $case: "updateFramework", value: UpdateFrameworkInfo.decode(reader, reader.uint32()) };
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.message = {
+              $case: "checkpointResources",
+              value: CheckpointResources.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1289,6 +1612,10 @@ export const MasterMessage: MessageFns<MasterMessage> = {
         ? { $case: "updateFramework", value: UpdateFrameworkInfo.fromJSON(object.updateFramework) }
         : isSet(object.update_framework)
         ? { $case: "updateFramework", value: UpdateFrameworkInfo.fromJSON(object.update_framework) }
+        : isSet(object.checkpointResources)
+        ? { $case: "checkpointResources", value: CheckpointResources.fromJSON(object.checkpointResources) }
+        : isSet(object.checkpoint_resources)
+        ? { $case: "checkpointResources", value: CheckpointResources.fromJSON(object.checkpoint_resources) }
         : undefined,
     };
   },
@@ -1317,6 +1644,8 @@ export const MasterMessage: MessageFns<MasterMessage> = {
       obj.frameworkMessage = FrameworkToExecutor.toJSON(message.message.value);
     } else if (message.message?.$case === "updateFramework") {
       obj.updateFramework = UpdateFrameworkInfo.toJSON(message.message.value);
+    } else if (message.message?.$case === "checkpointResources") {
+      obj.checkpointResources = CheckpointResources.toJSON(message.message.value);
     }
     return obj;
   },
@@ -1393,7 +1722,87 @@ export const MasterMessage: MessageFns<MasterMessage> = {
         }
         break;
       }
+      case "checkpointResources": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = {
+            $case: "checkpointResources",
+            value: CheckpointResources.fromPartial(object.message.value),
+          };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseCheckpointResources(): CheckpointResources {
+  return { resources: [] };
+}
+
+export const CheckpointResources: MessageFns<CheckpointResources> = {
+  encode(message: CheckpointResources, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.resources) {
+      Resource.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointResources {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointResources();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.resources.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckpointResources {
+    return {
+      resources: globalThis.Array.isArray(object?.resources)
+        ? object.resources.map((e: any) => Resource.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CheckpointResources): unknown {
+    const obj: any = {};
+    if (message.resources?.length) {
+      obj.resources = message.resources.map((e) => Resource.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckpointResources>): CheckpointResources {
+    return CheckpointResources.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckpointResources>): CheckpointResources {
+    const message = createBaseCheckpointResources();
+    message.resources = object.resources?.map((e) => Resource.fromPartial(e)) || [];
     return message;
   },
 };

@@ -255,6 +255,67 @@ export function reservationInfo_TypeToJSON(object: ReservationInfo_Type): string
 }
 
 /**
+ * A persistent volume carved from reserved `disk` (CREATE, DESTROY). Its data outlives
+ * the tasks using it; a task holding it sees it at <sandbox>/<volume.container_path>.
+ */
+export interface DiskInfo {
+  persistence: DiskInfo_Persistence | undefined;
+  volume: DiskInfo_Volume | undefined;
+}
+
+export interface DiskInfo_Persistence {
+  /** Unique among the role's volumes on the agent. */
+  id: string;
+  principal: string;
+}
+
+export interface DiskInfo_Volume {
+  /** Relative to the task's sandbox. */
+  containerPath: string;
+  mode: DiskInfo_Volume_Mode;
+}
+
+export enum DiskInfo_Volume_Mode {
+  /** MODE_UNSPECIFIED - read-write */
+  MODE_UNSPECIFIED = 0,
+  RW = 1,
+  RO = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function diskInfo_Volume_ModeFromJSON(object: any): DiskInfo_Volume_Mode {
+  switch (object) {
+    case 0:
+    case "MODE_UNSPECIFIED":
+      return DiskInfo_Volume_Mode.MODE_UNSPECIFIED;
+    case 1:
+    case "RW":
+      return DiskInfo_Volume_Mode.RW;
+    case 2:
+    case "RO":
+      return DiskInfo_Volume_Mode.RO;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DiskInfo_Volume_Mode.UNRECOGNIZED;
+  }
+}
+
+export function diskInfo_Volume_ModeToJSON(object: DiskInfo_Volume_Mode): string {
+  switch (object) {
+    case DiskInfo_Volume_Mode.MODE_UNSPECIFIED:
+      return "MODE_UNSPECIFIED";
+    case DiskInfo_Volume_Mode.RW:
+      return "RW";
+    case DiskInfo_Volume_Mode.RO:
+      return "RO";
+    case DiskInfo_Volume_Mode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
  * One resource: a scalar (cpus, mem, disk, gpus: three decimal digits of precision),
  * ranges (ports) or a set. `role` is empty or "*" for unreserved resources.
  */
@@ -266,6 +327,27 @@ export interface Resource {
   set: string[];
   role: string;
   reservations: ReservationInfo[];
+  /** Set on `disk` that is a persistent volume. */
+  disk: DiskInfo | undefined;
+}
+
+/**
+ * Usage of one executor (its container: the executor and every process of its tasks),
+ * sampled by the agent's isolators.
+ */
+export interface ResourceStatistics {
+  /** Seconds since the epoch when sampled. */
+  timestamp: number;
+  cpusUserTimeSecs: number;
+  cpusSystemTimeSecs: number;
+  /** The cpus allocated (shares) and the hard limit when one is applied (0: none). */
+  cpusLimit: number;
+  cpusQuota: number;
+  memRssBytes: number;
+  memLimitBytes: number;
+  diskUsedBytes: number;
+  diskLimitBytes: number;
+  processes: number;
 }
 
 export interface Attribute {
@@ -830,13 +912,16 @@ export enum Offer_Operation_Type {
   TYPE_UNSPECIFIED = 0,
   LAUNCH = 1,
   LAUNCH_GROUP = 2,
-  /** RESERVE - reserved for the resources issue */
+  /**
+   * RESERVE - Unreserved resources of the offer become reserved for the offer's role (each
+   * resource carries the role).
+   */
   RESERVE = 3,
-  /** UNRESERVE - reserved for the resources issue */
+  /** UNRESERVE - Dynamically reserved resources of the offer become unreserved. */
   UNRESERVE = 4,
-  /** CREATE - reserved for the resources issue */
+  /** CREATE - Persistent volumes are carved from disk reserved for the role. */
   CREATE = 5,
-  /** DESTROY - reserved for the resources issue */
+  /** DESTROY - Persistent volumes no task uses are removed with their data; the disk stays reserved. */
   DESTROY = 6,
   UNRECOGNIZED = -1,
 }
@@ -1465,8 +1550,271 @@ export const ReservationInfo: MessageFns<ReservationInfo> = {
   },
 };
 
+function createBaseDiskInfo(): DiskInfo {
+  return { persistence: undefined, volume: undefined };
+}
+
+export const DiskInfo: MessageFns<DiskInfo> = {
+  encode(message: DiskInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.persistence !== undefined) {
+      DiskInfo_Persistence.encode(message.persistence, writer.uint32(10).fork()).join();
+    }
+    if (message.volume !== undefined) {
+      DiskInfo_Volume.encode(message.volume, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.persistence = DiskInfo_Persistence.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.volume = DiskInfo_Volume.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskInfo {
+    return {
+      persistence: isSet(object.persistence) ? DiskInfo_Persistence.fromJSON(object.persistence) : undefined,
+      volume: isSet(object.volume) ? DiskInfo_Volume.fromJSON(object.volume) : undefined,
+    };
+  },
+
+  toJSON(message: DiskInfo): unknown {
+    const obj: any = {};
+    if (message.persistence !== undefined) {
+      obj.persistence = DiskInfo_Persistence.toJSON(message.persistence);
+    }
+    if (message.volume !== undefined) {
+      obj.volume = DiskInfo_Volume.toJSON(message.volume);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiskInfo>): DiskInfo {
+    return DiskInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DiskInfo>): DiskInfo {
+    const message = createBaseDiskInfo();
+    message.persistence = (object.persistence !== undefined && object.persistence !== null)
+      ? DiskInfo_Persistence.fromPartial(object.persistence)
+      : undefined;
+    message.volume = (object.volume !== undefined && object.volume !== null)
+      ? DiskInfo_Volume.fromPartial(object.volume)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDiskInfo_Persistence(): DiskInfo_Persistence {
+  return { id: "", principal: "" };
+}
+
+export const DiskInfo_Persistence: MessageFns<DiskInfo_Persistence> = {
+  encode(message: DiskInfo_Persistence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.principal !== "") {
+      writer.uint32(18).string(message.principal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskInfo_Persistence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskInfo_Persistence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.principal = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskInfo_Persistence {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      principal: isSet(object.principal) ? globalThis.String(object.principal) : "",
+    };
+  },
+
+  toJSON(message: DiskInfo_Persistence): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.principal !== "") {
+      obj.principal = message.principal;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiskInfo_Persistence>): DiskInfo_Persistence {
+    return DiskInfo_Persistence.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DiskInfo_Persistence>): DiskInfo_Persistence {
+    const message = createBaseDiskInfo_Persistence();
+    message.id = object.id ?? "";
+    message.principal = object.principal ?? "";
+    return message;
+  },
+};
+
+function createBaseDiskInfo_Volume(): DiskInfo_Volume {
+  return { containerPath: "", mode: 0 };
+}
+
+export const DiskInfo_Volume: MessageFns<DiskInfo_Volume> = {
+  encode(message: DiskInfo_Volume, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.containerPath !== "") {
+      writer.uint32(10).string(message.containerPath);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(16).int32(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskInfo_Volume {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskInfo_Volume();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.containerPath = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskInfo_Volume {
+    return {
+      containerPath: isSet(object.containerPath)
+        ? globalThis.String(object.containerPath)
+        : isSet(object.container_path)
+        ? globalThis.String(object.container_path)
+        : "",
+      mode: isSet(object.mode) ? diskInfo_Volume_ModeFromJSON(object.mode) : 0,
+    };
+  },
+
+  toJSON(message: DiskInfo_Volume): unknown {
+    const obj: any = {};
+    if (message.containerPath !== "") {
+      obj.containerPath = message.containerPath;
+    }
+    if (message.mode !== 0) {
+      obj.mode = diskInfo_Volume_ModeToJSON(message.mode);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiskInfo_Volume>): DiskInfo_Volume {
+    return DiskInfo_Volume.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DiskInfo_Volume>): DiskInfo_Volume {
+    const message = createBaseDiskInfo_Volume();
+    message.containerPath = object.containerPath ?? "";
+    message.mode = object.mode ?? 0;
+    return message;
+  },
+};
+
 function createBaseResource(): Resource {
-  return { name: "", type: 0, scalar: 0, ranges: [], set: [], role: "", reservations: [] };
+  return { name: "", type: 0, scalar: 0, ranges: [], set: [], role: "", reservations: [], disk: undefined };
 }
 
 export const Resource: MessageFns<Resource> = {
@@ -1491,6 +1839,9 @@ export const Resource: MessageFns<Resource> = {
     }
     for (const v of message.reservations) {
       ReservationInfo.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.disk !== undefined) {
+      DiskInfo.encode(message.disk, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1564,6 +1915,14 @@ export const Resource: MessageFns<Resource> = {
             message.reservations.push(ReservationInfo.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.disk = DiskInfo.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1587,6 +1946,7 @@ export const Resource: MessageFns<Resource> = {
       reservations: globalThis.Array.isArray(object?.reservations)
         ? object.reservations.map((e: any) => ReservationInfo.fromJSON(e))
         : [],
+      disk: isSet(object.disk) ? DiskInfo.fromJSON(object.disk) : undefined,
     };
   },
 
@@ -1613,6 +1973,9 @@ export const Resource: MessageFns<Resource> = {
     if (message.reservations?.length) {
       obj.reservations = message.reservations.map((e) => ReservationInfo.toJSON(e));
     }
+    if (message.disk !== undefined) {
+      obj.disk = DiskInfo.toJSON(message.disk);
+    }
     return obj;
   },
 
@@ -1628,6 +1991,263 @@ export const Resource: MessageFns<Resource> = {
     message.set = object.set?.map((e) => e) || [];
     message.role = object.role ?? "";
     message.reservations = object.reservations?.map((e) => ReservationInfo.fromPartial(e)) || [];
+    message.disk = (object.disk !== undefined && object.disk !== null) ? DiskInfo.fromPartial(object.disk) : undefined;
+    return message;
+  },
+};
+
+function createBaseResourceStatistics(): ResourceStatistics {
+  return {
+    timestamp: 0,
+    cpusUserTimeSecs: 0,
+    cpusSystemTimeSecs: 0,
+    cpusLimit: 0,
+    cpusQuota: 0,
+    memRssBytes: 0,
+    memLimitBytes: 0,
+    diskUsedBytes: 0,
+    diskLimitBytes: 0,
+    processes: 0,
+  };
+}
+
+export const ResourceStatistics: MessageFns<ResourceStatistics> = {
+  encode(message: ResourceStatistics, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timestamp !== 0) {
+      writer.uint32(9).double(message.timestamp);
+    }
+    if (message.cpusUserTimeSecs !== 0) {
+      writer.uint32(17).double(message.cpusUserTimeSecs);
+    }
+    if (message.cpusSystemTimeSecs !== 0) {
+      writer.uint32(25).double(message.cpusSystemTimeSecs);
+    }
+    if (message.cpusLimit !== 0) {
+      writer.uint32(33).double(message.cpusLimit);
+    }
+    if (message.cpusQuota !== 0) {
+      writer.uint32(41).double(message.cpusQuota);
+    }
+    if (message.memRssBytes !== 0) {
+      writer.uint32(48).uint64(message.memRssBytes);
+    }
+    if (message.memLimitBytes !== 0) {
+      writer.uint32(56).uint64(message.memLimitBytes);
+    }
+    if (message.diskUsedBytes !== 0) {
+      writer.uint32(64).uint64(message.diskUsedBytes);
+    }
+    if (message.diskLimitBytes !== 0) {
+      writer.uint32(72).uint64(message.diskLimitBytes);
+    }
+    if (message.processes !== 0) {
+      writer.uint32(80).uint32(message.processes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResourceStatistics {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResourceStatistics();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.timestamp = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.cpusUserTimeSecs = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.cpusSystemTimeSecs = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.cpusLimit = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.cpusQuota = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.memRssBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.memLimitBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.diskUsedBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.diskLimitBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.processes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResourceStatistics {
+    return {
+      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      cpusUserTimeSecs: isSet(object.cpusUserTimeSecs)
+        ? globalThis.Number(object.cpusUserTimeSecs)
+        : isSet(object.cpus_user_time_secs)
+        ? globalThis.Number(object.cpus_user_time_secs)
+        : 0,
+      cpusSystemTimeSecs: isSet(object.cpusSystemTimeSecs)
+        ? globalThis.Number(object.cpusSystemTimeSecs)
+        : isSet(object.cpus_system_time_secs)
+        ? globalThis.Number(object.cpus_system_time_secs)
+        : 0,
+      cpusLimit: isSet(object.cpusLimit)
+        ? globalThis.Number(object.cpusLimit)
+        : isSet(object.cpus_limit)
+        ? globalThis.Number(object.cpus_limit)
+        : 0,
+      cpusQuota: isSet(object.cpusQuota)
+        ? globalThis.Number(object.cpusQuota)
+        : isSet(object.cpus_quota)
+        ? globalThis.Number(object.cpus_quota)
+        : 0,
+      memRssBytes: isSet(object.memRssBytes)
+        ? globalThis.Number(object.memRssBytes)
+        : isSet(object.mem_rss_bytes)
+        ? globalThis.Number(object.mem_rss_bytes)
+        : 0,
+      memLimitBytes: isSet(object.memLimitBytes)
+        ? globalThis.Number(object.memLimitBytes)
+        : isSet(object.mem_limit_bytes)
+        ? globalThis.Number(object.mem_limit_bytes)
+        : 0,
+      diskUsedBytes: isSet(object.diskUsedBytes)
+        ? globalThis.Number(object.diskUsedBytes)
+        : isSet(object.disk_used_bytes)
+        ? globalThis.Number(object.disk_used_bytes)
+        : 0,
+      diskLimitBytes: isSet(object.diskLimitBytes)
+        ? globalThis.Number(object.diskLimitBytes)
+        : isSet(object.disk_limit_bytes)
+        ? globalThis.Number(object.disk_limit_bytes)
+        : 0,
+      processes: isSet(object.processes) ? globalThis.Number(object.processes) : 0,
+    };
+  },
+
+  toJSON(message: ResourceStatistics): unknown {
+    const obj: any = {};
+    if (message.timestamp !== 0) {
+      obj.timestamp = floatToJson(message.timestamp);
+    }
+    if (message.cpusUserTimeSecs !== 0) {
+      obj.cpusUserTimeSecs = floatToJson(message.cpusUserTimeSecs);
+    }
+    if (message.cpusSystemTimeSecs !== 0) {
+      obj.cpusSystemTimeSecs = floatToJson(message.cpusSystemTimeSecs);
+    }
+    if (message.cpusLimit !== 0) {
+      obj.cpusLimit = floatToJson(message.cpusLimit);
+    }
+    if (message.cpusQuota !== 0) {
+      obj.cpusQuota = floatToJson(message.cpusQuota);
+    }
+    if (message.memRssBytes !== 0) {
+      obj.memRssBytes = Math.round(message.memRssBytes);
+    }
+    if (message.memLimitBytes !== 0) {
+      obj.memLimitBytes = Math.round(message.memLimitBytes);
+    }
+    if (message.diskUsedBytes !== 0) {
+      obj.diskUsedBytes = Math.round(message.diskUsedBytes);
+    }
+    if (message.diskLimitBytes !== 0) {
+      obj.diskLimitBytes = Math.round(message.diskLimitBytes);
+    }
+    if (message.processes !== 0) {
+      obj.processes = Math.round(message.processes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResourceStatistics>): ResourceStatistics {
+    return ResourceStatistics.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResourceStatistics>): ResourceStatistics {
+    const message = createBaseResourceStatistics();
+    message.timestamp = object.timestamp ?? 0;
+    message.cpusUserTimeSecs = object.cpusUserTimeSecs ?? 0;
+    message.cpusSystemTimeSecs = object.cpusSystemTimeSecs ?? 0;
+    message.cpusLimit = object.cpusLimit ?? 0;
+    message.cpusQuota = object.cpusQuota ?? 0;
+    message.memRssBytes = object.memRssBytes ?? 0;
+    message.memLimitBytes = object.memLimitBytes ?? 0;
+    message.diskUsedBytes = object.diskUsedBytes ?? 0;
+    message.diskLimitBytes = object.diskLimitBytes ?? 0;
+    message.processes = object.processes ?? 0;
     return message;
   },
 };

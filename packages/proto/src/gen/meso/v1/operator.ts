@@ -8,7 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { handleServerStreamingCall, handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { AgentInfo } from "./agent.js";
-import { AgentID, FrameworkID, FrameworkInfo, Label, Resource, Task } from "./common.js";
+import { AgentID, FrameworkID, FrameworkInfo, Label, Resource, ResourceStatistics, Task } from "./common.js";
 
 export const protobufPackage = "meso.v1";
 
@@ -18,6 +18,52 @@ export const protobufFileName = "meso/v1/operator.proto";
  * The operator API of the master: cluster state, metrics and a stream of cluster events.
  * The same state is served as JSON on HTTP `/state` and as Prometheus text on `/metrics`.
  */
+
+export interface GetRolesRequest {
+}
+
+export interface RoleInfo {
+  name: string;
+  weight: number;
+  /** Empty: no quota. */
+  quotaLimits: Resource[];
+  /** Held by the role's tasks, executors and outstanding offers. */
+  allocated: Resource[];
+  /** Reserved for the role on registered agents (static and dynamic, volumes included). */
+  reserved: Resource[];
+  frameworks: FrameworkID[];
+}
+
+export interface GetRolesResponse {
+  roles: RoleInfo[];
+}
+
+export interface WeightInfo {
+  role: string;
+  weight: number;
+}
+
+export interface UpdateWeightsRequest {
+  weights: WeightInfo[];
+}
+
+export interface SetQuotaRequest {
+  role: string;
+  limits: Resource[];
+}
+
+export interface AgentResourcesRequest {
+  agentId:
+    | AgentID
+    | undefined;
+  /** RESERVE/UNRESERVE: resources carrying their role. CREATE/DESTROY: volumes. */
+  resources: Resource[];
+}
+
+export interface AgentResourcesResponse {
+  agentId: AgentID | undefined;
+  total: Resource[];
+}
 
 export interface AgentMaintenanceRequest {
   agentId: AgentID | undefined;
@@ -64,6 +110,8 @@ export interface AgentState {
   free: Resource[];
   registeredTime: number;
   reregisteredTime: number;
+  /** Sum over the agent's executors of their last sampled usage. */
+  usage: ResourceStatistics | undefined;
 }
 
 export interface FrameworkState {
@@ -133,6 +181,705 @@ export interface ClusterEvent {
 
 export interface ClusterEvent_Heartbeat {
 }
+
+function createBaseGetRolesRequest(): GetRolesRequest {
+  return {};
+}
+
+export const GetRolesRequest: MessageFns<GetRolesRequest> = {
+  encode(_: GetRolesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRolesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRolesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetRolesRequest {
+    return {};
+  },
+
+  toJSON(_: GetRolesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRolesRequest>): GetRolesRequest {
+    return GetRolesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetRolesRequest>): GetRolesRequest {
+    const message = createBaseGetRolesRequest();
+    return message;
+  },
+};
+
+function createBaseRoleInfo(): RoleInfo {
+  return { name: "", weight: 0, quotaLimits: [], allocated: [], reserved: [], frameworks: [] };
+}
+
+export const RoleInfo: MessageFns<RoleInfo> = {
+  encode(message: RoleInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(17).double(message.weight);
+    }
+    for (const v of message.quotaLimits) {
+      Resource.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.allocated) {
+      Resource.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.reserved) {
+      Resource.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.frameworks) {
+      FrameworkID.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RoleInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoleInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.weight = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.quotaLimits.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.allocated.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reserved.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.frameworks.push(FrameworkID.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RoleInfo {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
+      quotaLimits: globalThis.Array.isArray(object?.quotaLimits)
+        ? object.quotaLimits.map((e: any) => Resource.fromJSON(e))
+        : globalThis.Array.isArray(object?.quota_limits)
+        ? object.quota_limits.map((e: any) => Resource.fromJSON(e))
+        : [],
+      allocated: globalThis.Array.isArray(object?.allocated)
+        ? object.allocated.map((e: any) => Resource.fromJSON(e))
+        : [],
+      reserved: globalThis.Array.isArray(object?.reserved) ? object.reserved.map((e: any) => Resource.fromJSON(e)) : [],
+      frameworks: globalThis.Array.isArray(object?.frameworks)
+        ? object.frameworks.map((e: any) => FrameworkID.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RoleInfo): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.weight !== 0) {
+      obj.weight = floatToJson(message.weight);
+    }
+    if (message.quotaLimits?.length) {
+      obj.quotaLimits = message.quotaLimits.map((e) => Resource.toJSON(e));
+    }
+    if (message.allocated?.length) {
+      obj.allocated = message.allocated.map((e) => Resource.toJSON(e));
+    }
+    if (message.reserved?.length) {
+      obj.reserved = message.reserved.map((e) => Resource.toJSON(e));
+    }
+    if (message.frameworks?.length) {
+      obj.frameworks = message.frameworks.map((e) => FrameworkID.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RoleInfo>): RoleInfo {
+    return RoleInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RoleInfo>): RoleInfo {
+    const message = createBaseRoleInfo();
+    message.name = object.name ?? "";
+    message.weight = object.weight ?? 0;
+    message.quotaLimits = object.quotaLimits?.map((e) => Resource.fromPartial(e)) || [];
+    message.allocated = object.allocated?.map((e) => Resource.fromPartial(e)) || [];
+    message.reserved = object.reserved?.map((e) => Resource.fromPartial(e)) || [];
+    message.frameworks = object.frameworks?.map((e) => FrameworkID.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetRolesResponse(): GetRolesResponse {
+  return { roles: [] };
+}
+
+export const GetRolesResponse: MessageFns<GetRolesResponse> = {
+  encode(message: GetRolesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.roles) {
+      RoleInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRolesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRolesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roles.push(RoleInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRolesResponse {
+    return { roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => RoleInfo.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: GetRolesResponse): unknown {
+    const obj: any = {};
+    if (message.roles?.length) {
+      obj.roles = message.roles.map((e) => RoleInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRolesResponse>): GetRolesResponse {
+    return GetRolesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRolesResponse>): GetRolesResponse {
+    const message = createBaseGetRolesResponse();
+    message.roles = object.roles?.map((e) => RoleInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseWeightInfo(): WeightInfo {
+  return { role: "", weight: 0 };
+}
+
+export const WeightInfo: MessageFns<WeightInfo> = {
+  encode(message: WeightInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== "") {
+      writer.uint32(10).string(message.role);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(17).double(message.weight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WeightInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWeightInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.weight = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WeightInfo {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
+    };
+  },
+
+  toJSON(message: WeightInfo): unknown {
+    const obj: any = {};
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.weight !== 0) {
+      obj.weight = floatToJson(message.weight);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WeightInfo>): WeightInfo {
+    return WeightInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WeightInfo>): WeightInfo {
+    const message = createBaseWeightInfo();
+    message.role = object.role ?? "";
+    message.weight = object.weight ?? 0;
+    return message;
+  },
+};
+
+function createBaseUpdateWeightsRequest(): UpdateWeightsRequest {
+  return { weights: [] };
+}
+
+export const UpdateWeightsRequest: MessageFns<UpdateWeightsRequest> = {
+  encode(message: UpdateWeightsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.weights) {
+      WeightInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateWeightsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateWeightsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.weights.push(WeightInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateWeightsRequest {
+    return {
+      weights: globalThis.Array.isArray(object?.weights) ? object.weights.map((e: any) => WeightInfo.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: UpdateWeightsRequest): unknown {
+    const obj: any = {};
+    if (message.weights?.length) {
+      obj.weights = message.weights.map((e) => WeightInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateWeightsRequest>): UpdateWeightsRequest {
+    return UpdateWeightsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateWeightsRequest>): UpdateWeightsRequest {
+    const message = createBaseUpdateWeightsRequest();
+    message.weights = object.weights?.map((e) => WeightInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSetQuotaRequest(): SetQuotaRequest {
+  return { role: "", limits: [] };
+}
+
+export const SetQuotaRequest: MessageFns<SetQuotaRequest> = {
+  encode(message: SetQuotaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== "") {
+      writer.uint32(10).string(message.role);
+    }
+    for (const v of message.limits) {
+      Resource.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetQuotaRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetQuotaRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.limits.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetQuotaRequest {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      limits: globalThis.Array.isArray(object?.limits) ? object.limits.map((e: any) => Resource.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SetQuotaRequest): unknown {
+    const obj: any = {};
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.limits?.length) {
+      obj.limits = message.limits.map((e) => Resource.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetQuotaRequest>): SetQuotaRequest {
+    return SetQuotaRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetQuotaRequest>): SetQuotaRequest {
+    const message = createBaseSetQuotaRequest();
+    message.role = object.role ?? "";
+    message.limits = object.limits?.map((e) => Resource.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAgentResourcesRequest(): AgentResourcesRequest {
+  return { agentId: undefined, resources: [] };
+}
+
+export const AgentResourcesRequest: MessageFns<AgentResourcesRequest> = {
+  encode(message: AgentResourcesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== undefined) {
+      AgentID.encode(message.agentId, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.resources) {
+      Resource.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentResourcesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentResourcesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = AgentID.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resources.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentResourcesRequest {
+    return {
+      agentId: isSet(object.agentId)
+        ? AgentID.fromJSON(object.agentId)
+        : isSet(object.agent_id)
+        ? AgentID.fromJSON(object.agent_id)
+        : undefined,
+      resources: globalThis.Array.isArray(object?.resources)
+        ? object.resources.map((e: any) => Resource.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AgentResourcesRequest): unknown {
+    const obj: any = {};
+    if (message.agentId !== undefined) {
+      obj.agentId = AgentID.toJSON(message.agentId);
+    }
+    if (message.resources?.length) {
+      obj.resources = message.resources.map((e) => Resource.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentResourcesRequest>): AgentResourcesRequest {
+    return AgentResourcesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentResourcesRequest>): AgentResourcesRequest {
+    const message = createBaseAgentResourcesRequest();
+    message.agentId = (object.agentId !== undefined && object.agentId !== null)
+      ? AgentID.fromPartial(object.agentId)
+      : undefined;
+    message.resources = object.resources?.map((e) => Resource.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAgentResourcesResponse(): AgentResourcesResponse {
+  return { agentId: undefined, total: [] };
+}
+
+export const AgentResourcesResponse: MessageFns<AgentResourcesResponse> = {
+  encode(message: AgentResourcesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== undefined) {
+      AgentID.encode(message.agentId, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.total) {
+      Resource.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentResourcesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentResourcesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = AgentID.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.total.push(Resource.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentResourcesResponse {
+    return {
+      agentId: isSet(object.agentId)
+        ? AgentID.fromJSON(object.agentId)
+        : isSet(object.agent_id)
+        ? AgentID.fromJSON(object.agent_id)
+        : undefined,
+      total: globalThis.Array.isArray(object?.total) ? object.total.map((e: any) => Resource.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: AgentResourcesResponse): unknown {
+    const obj: any = {};
+    if (message.agentId !== undefined) {
+      obj.agentId = AgentID.toJSON(message.agentId);
+    }
+    if (message.total?.length) {
+      obj.total = message.total.map((e) => Resource.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentResourcesResponse>): AgentResourcesResponse {
+    return AgentResourcesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentResourcesResponse>): AgentResourcesResponse {
+    const message = createBaseAgentResourcesResponse();
+    message.agentId = (object.agentId !== undefined && object.agentId !== null)
+      ? AgentID.fromPartial(object.agentId)
+      : undefined;
+    message.total = object.total?.map((e) => Resource.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseAgentMaintenanceRequest(): AgentMaintenanceRequest {
   return { agentId: undefined };
@@ -622,6 +1369,7 @@ function createBaseAgentState(): AgentState {
     free: [],
     registeredTime: 0,
     reregisteredTime: 0,
+    usage: undefined,
   };
 }
 
@@ -650,6 +1398,9 @@ export const AgentState: MessageFns<AgentState> = {
     }
     if (message.reregisteredTime !== 0) {
       writer.uint32(65).double(message.reregisteredTime);
+    }
+    if (message.usage !== undefined) {
+      ResourceStatistics.encode(message.usage, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -731,6 +1482,14 @@ export const AgentState: MessageFns<AgentState> = {
             message.reregisteredTime = reader.double();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.usage = ResourceStatistics.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -761,6 +1520,7 @@ export const AgentState: MessageFns<AgentState> = {
         : isSet(object.reregistered_time)
         ? globalThis.Number(object.reregistered_time)
         : 0,
+      usage: isSet(object.usage) ? ResourceStatistics.fromJSON(object.usage) : undefined,
     };
   },
 
@@ -790,6 +1550,9 @@ export const AgentState: MessageFns<AgentState> = {
     if (message.reregisteredTime !== 0) {
       obj.reregisteredTime = floatToJson(message.reregisteredTime);
     }
+    if (message.usage !== undefined) {
+      obj.usage = ResourceStatistics.toJSON(message.usage);
+    }
     return obj;
   },
 
@@ -806,6 +1569,9 @@ export const AgentState: MessageFns<AgentState> = {
     message.free = object.free?.map((e) => Resource.fromPartial(e)) || [];
     message.registeredTime = object.registeredTime ?? 0;
     message.reregisteredTime = object.reregisteredTime ?? 0;
+    message.usage = (object.usage !== undefined && object.usage !== null)
+      ? ResourceStatistics.fromPartial(object.usage)
+      : undefined;
     return message;
   },
 };
@@ -2133,6 +2899,87 @@ export const OperatorService = {
       Buffer.from(AgentMaintenanceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AgentMaintenanceResponse => AgentMaintenanceResponse.decode(value),
   },
+  /**
+   * Roles: weights, quota limits, what each role holds. Weights must be > 0; a quota limit
+   * below what the role holds now is refused. Both persist in the registry.
+   */
+  getRoles: {
+    path: "/meso.v1.Operator/GetRoles" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRolesRequest): Buffer => Buffer.from(GetRolesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRolesRequest => GetRolesRequest.decode(value),
+    responseSerialize: (value: GetRolesResponse): Buffer => Buffer.from(GetRolesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRolesResponse => GetRolesResponse.decode(value),
+  },
+  updateWeights: {
+    path: "/meso.v1.Operator/UpdateWeights" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateWeightsRequest): Buffer => Buffer.from(UpdateWeightsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateWeightsRequest => UpdateWeightsRequest.decode(value),
+    responseSerialize: (value: GetRolesResponse): Buffer => Buffer.from(GetRolesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRolesResponse => GetRolesResponse.decode(value),
+  },
+  /** Sets a role's limits (scalars cpus, mem, disk, gpus); empty limits remove the quota. */
+  setQuota: {
+    path: "/meso.v1.Operator/SetQuota" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetQuotaRequest): Buffer => Buffer.from(SetQuotaRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetQuotaRequest => SetQuotaRequest.decode(value),
+    responseSerialize: (value: GetRolesResponse): Buffer => Buffer.from(GetRolesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRolesResponse => GetRolesResponse.decode(value),
+  },
+  /**
+   * Dynamic reservations and persistent volumes made by the operator on one agent. The
+   * resources must be free (not used, not offered): outstanding offers holding them are
+   * rescinded first. Answer: the agent's total afterwards.
+   */
+  reserveResources: {
+    path: "/meso.v1.Operator/ReserveResources" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AgentResourcesRequest): Buffer =>
+      Buffer.from(AgentResourcesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AgentResourcesRequest => AgentResourcesRequest.decode(value),
+    responseSerialize: (value: AgentResourcesResponse): Buffer =>
+      Buffer.from(AgentResourcesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AgentResourcesResponse => AgentResourcesResponse.decode(value),
+  },
+  unreserveResources: {
+    path: "/meso.v1.Operator/UnreserveResources" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AgentResourcesRequest): Buffer =>
+      Buffer.from(AgentResourcesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AgentResourcesRequest => AgentResourcesRequest.decode(value),
+    responseSerialize: (value: AgentResourcesResponse): Buffer =>
+      Buffer.from(AgentResourcesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AgentResourcesResponse => AgentResourcesResponse.decode(value),
+  },
+  createVolumes: {
+    path: "/meso.v1.Operator/CreateVolumes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AgentResourcesRequest): Buffer =>
+      Buffer.from(AgentResourcesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AgentResourcesRequest => AgentResourcesRequest.decode(value),
+    responseSerialize: (value: AgentResourcesResponse): Buffer =>
+      Buffer.from(AgentResourcesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AgentResourcesResponse => AgentResourcesResponse.decode(value),
+  },
+  destroyVolumes: {
+    path: "/meso.v1.Operator/DestroyVolumes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AgentResourcesRequest): Buffer =>
+      Buffer.from(AgentResourcesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AgentResourcesRequest => AgentResourcesRequest.decode(value),
+    responseSerialize: (value: AgentResourcesResponse): Buffer =>
+      Buffer.from(AgentResourcesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AgentResourcesResponse => AgentResourcesResponse.decode(value),
+  },
 } as const;
 
 export interface OperatorServer extends UntypedServiceImplementation {
@@ -2151,6 +2998,23 @@ export interface OperatorServer extends UntypedServiceImplementation {
   drainAgent: handleUnaryCall<AgentMaintenanceRequest, AgentMaintenanceResponse>;
   deactivateAgent: handleUnaryCall<AgentMaintenanceRequest, AgentMaintenanceResponse>;
   reactivateAgent: handleUnaryCall<AgentMaintenanceRequest, AgentMaintenanceResponse>;
+  /**
+   * Roles: weights, quota limits, what each role holds. Weights must be > 0; a quota limit
+   * below what the role holds now is refused. Both persist in the registry.
+   */
+  getRoles: handleUnaryCall<GetRolesRequest, GetRolesResponse>;
+  updateWeights: handleUnaryCall<UpdateWeightsRequest, GetRolesResponse>;
+  /** Sets a role's limits (scalars cpus, mem, disk, gpus); empty limits remove the quota. */
+  setQuota: handleUnaryCall<SetQuotaRequest, GetRolesResponse>;
+  /**
+   * Dynamic reservations and persistent volumes made by the operator on one agent. The
+   * resources must be free (not used, not offered): outstanding offers holding them are
+   * rescinded first. Answer: the agent's total afterwards.
+   */
+  reserveResources: handleUnaryCall<AgentResourcesRequest, AgentResourcesResponse>;
+  unreserveResources: handleUnaryCall<AgentResourcesRequest, AgentResourcesResponse>;
+  createVolumes: handleUnaryCall<AgentResourcesRequest, AgentResourcesResponse>;
+  destroyVolumes: handleUnaryCall<AgentResourcesRequest, AgentResourcesResponse>;
 }
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
