@@ -1,0 +1,482 @@
+import { isTerminalState, OfferBuilder, type Clock, type Logger, type Offer, type Scheduler, type TaskStatus } from '@meso/sdk-scheduler';
+import { RedisFwError } from './errors.js';
+import { decideFailover, type DetectionPolicy } from './failover.js';
+import { activeMembers, isLiveMember, masterOf, memberTaskId, type InstanceRecord, type MemberRecord, type Observation } from './model.js';
+import { missingMembers, planPlacements, type OfferSlot, type Placement } from './planner.js';
+import { Prober } from './prober.js';
+import { checkCapacity, checkFeasible, checkReplicas, taskMemFor, type AgentCapacity, type CreateRequest } from './sizing.js';
+import type { RedisState } from './state.js';
+import { serverTaskSpec } from './task-spec.js';
+
+/** Tuning of the engine (all have defaults in {@link ENGINE_DEFAULTS}). */
+export interface EngineTuning {
+  /** The redis-server program on the agents. Defaults to `$MESO_REDIS_SERVER`, else `redis-server` on the PATH. */
+  redisServer?: string;
+  /** cpus of each server task. Defaults to 0.1. */
+  taskCpus?: number;
+  /** Milliseconds between rounds of INFO to every server. Defaults to 500. */
+  monitorIntervalMs?: number;
+  /** A master silent this long is down (Sentinel's down-after-milliseconds, 30 s there). Defaults to 3000. */
+  downAfterMs?: number;
+  /** Milliseconds a probe or command may take. Defaults to 1000. */
+  probeTimeoutMs?: number;
+  /** Seconds an offer left unused is refused while servers wait to be placed. Defaults to 1. */
+  refuseSeconds?: number;
+}
+
+/** Defaults of {@link EngineTuning}. */
+export const ENGINE_DEFAULTS = {
+  redisServer: process.env['MESO_REDIS_SERVER'] || 'redis-server',
+  taskCpus: 0.1,
+  monitorIntervalMs: 500,
+  downAfterMs: 3000,
+  probeTimeoutMs: 1000,
+  refuseSeconds: 1,
+} as const;
+
+/** The calls the engine makes (a `Scheduler` has them all). */
+export type SchedulerCalls = Pick<Scheduler, 'launch' | 'decline' | 'kill' | 'revive' | 'suppress' | 'reconcile' | 'events'>;
+
+/** A promotion, as announced on `+switch-master`. */
+export interface SwitchMaster {
+  name: string;
+  from?: { ip: string; port: number };
+  to: { ip: string; port: number };
+  epoch: number;
+}
+
+/** Counters shown by /metrics. */
+export interface EngineCounters {
+  launched: number;
+  failovers: number;
+  demotions: number;
+  offersReceived: number;
+  offersDeclined: number;
+}
+
+/** Members whose task may still be running (FENCED: killed by us, end not yet confirmed). */
+const mayRun = (m: MemberRecord): boolean => m.state !== 'ENDED';
+const withoutMaster = ({ masterTaskId: _, ...rest }: InstanceRecord): InstanceRecord => rest;
+const instanceOfTask = (taskId: string): string | undefined => /^redis\.(.+)\.\d+$/.exec(taskId)?.[1];
+
+/**
+ * The scheduler loop of fw-redis. Offers in → placements (the pure {@link planPlacements}) out;
+ * status updates move members along; a monitor round (INFO to every server) feeds the pure
+ * {@link decideFailover} and converges every server to the recorded topology (the recorded
+ * master is a master, everyone else replicates from it). Every change goes through
+ * {@link RedisState.apply} (durable before acting) inside one serial section.
+ */
+export class RedisEngine {
+  readonly counters: EngineCounters = { launched: 0, failovers: 0, demotions: 0, offersReceived: 0, offersDeclined: 0 };
+  /** What each server last said, by task id. */
+  readonly observations = new Map<string, Observation>();
+  /** Agents learnt from offers: the most they could hold for us. */
+  readonly agents = new Map<string, AgentCapacity>();
+  /** Why an instance still short of members waits. */
+  readonly waiting = new Map<string, string>();
+  /** Seconds from the master's loss to the promotion's REPLICAOF NO ONE, per instance (last). */
+  readonly lastFailoverMs = new Map<string, number>();
+  private readonly o: Required<EngineTuning>;
+  private readonly prober: Prober;
+  private readonly listeners = new Set<(s: SwitchMaster) => void>();
+  private readonly lastKill = new Map<string, number>();
+  private serialTail: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private monitoring = false;
+  private suppressed = false;
+  private closed = false;
+  private readonly startedAt: number;
+  /** Resolves when the event loop ended. */
+  done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly scheduler: SchedulerCalls,
+    readonly state: RedisState,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    tuning: EngineTuning = {},
+  ) {
+    this.o = { ...ENGINE_DEFAULTS, ...Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined)) } as Required<EngineTuning>;
+    this.prober = new Prober(this.o.probeTimeoutMs);
+    this.startedAt = clock.now();
+  }
+
+  /** The policy of failure detection in force. */
+  get detection(): DetectionPolicy {
+    return { downAfterMs: this.o.downAfterMs, watchingSinceMs: this.startedAt };
+  }
+
+  /** Reconciles the members that may run, then runs the loop and the monitor. */
+  async start(): Promise<void> {
+    const tasks = [...this.state.instances.values()].flatMap((i) => i.members.filter(mayRun).map((m) => ({ taskId: m.taskId, agentId: m.agentId })));
+    if (tasks.length > 0) {
+      this.log.info(`reconciling ${tasks.length} servers from before the restart`);
+      await this.scheduler.reconcile(tasks).catch((e: unknown) => this.log.warn(`reconcile failed: ${(e as Error).message}`));
+    }
+    this.done = this.loop();
+    this.timer = setInterval(() => void this.monitor(), this.o.monitorIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the monitor and closes the connections; the loop ends when the scheduler closes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.serialTail.catch(() => undefined);
+    this.prober.close();
+  }
+
+  /** Calls `listener` on every promotion (the discovery server publishes `+switch-master`). */
+  onSwitchMaster(listener: (s: SwitchMaster) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs `fn` after every earlier serial section: the one place state changes. */
+  serial<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.serialTail.then(fn);
+    this.serialTail = next.catch(() => undefined);
+    return next;
+  }
+
+  nowMs(): number {
+    return this.clock.now();
+  }
+
+  private async loop(): Promise<void> {
+    for await (const event of this.scheduler.events()) {
+      try {
+        if (event.type === 'offers') await this.serial(() => this.handleOffers(event.offers));
+        else if (event.type === 'update') await this.serial(() => this.handleUpdate(event.status));
+        else if (event.type === 'subscribed' && event.reconnected) {
+          this.suppressed = false;
+          await this.scheduler.revive().catch(() => undefined);
+        } else if (event.type === 'error') this.log.error(`the master ended the framework: ${event.code} ${event.message}`);
+      } catch (e) {
+        this.log.error(`handling ${event.type} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  // ---- the API's writes -----------------------------------------------------------------
+
+  /** Creates an instance (validated against the agents known); launches follow from offers. */
+  create(req: CreateRequest): Promise<InstanceRecord> {
+    return this.serial(async () => {
+      const existing = this.state.instances.get(req.name);
+      if (existing && existing.status !== 'DELETED') throw new RedisFwError('INSTANCE_EXISTS', `instance ${req.name} exists (${existing.status})`, { field: 'name' });
+      checkFeasible([...this.agents.values()], req.capacityMb, 1 + req.replicas, req.distribution, this.o.taskCpus);
+      const record: InstanceRecord = {
+        name: req.name,
+        capacityMb: req.capacityMb,
+        replicas: req.replicas,
+        distribution: req.distribution,
+        status: 'CREATING',
+        epoch: 0,
+        members: [],
+        nextSeq: (existing?.nextSeq ?? 0) + (existing ? 1 : 0),
+        createdAt: this.clock.now(),
+        failovers: [],
+      };
+      await this.state.apply({ type: 'putInstance', record });
+      this.waiting.set(req.name, 'waiting for offers');
+      await this.wake();
+      return this.state.instances.get(req.name)!;
+    });
+  }
+
+  /** Deletes an instance: every server is killed; the record stays as DELETED. */
+  remove(name: string): Promise<InstanceRecord> {
+    return this.serial(async () => {
+      const inst = this.mustGet(name);
+      if (inst.status === 'DELETED') return inst;
+      const members = inst.members.map((m) => (isLiveMember(m) ? { ...m, state: 'FENCED' as const } : m));
+      await this.put({ ...inst, status: 'DELETING', members });
+      this.waiting.delete(name);
+      for (const m of members.filter(mayRun)) await this.killMember(m);
+      return this.finishDeleteIfDone(name);
+    });
+  }
+
+  /** Changes the number of replicas: new ones from offers, surplus ones (newest first) killed. */
+  scale(name: string, replicasInput: unknown): Promise<InstanceRecord> {
+    return this.serial(async () => {
+      const replicas = checkReplicas(replicasInput);
+      const inst = this.mustLive(name);
+      if (replicas > inst.replicas) checkFeasible([...this.agentsWithout(inst)], inst.capacityMb, 1 + replicas, inst.distribution, this.o.taskCpus);
+      const active = activeMembers(inst);
+      const surplus = active.filter((m) => m.taskId !== inst.masterTaskId).sort((a, b) => b.seq - a.seq).slice(0, Math.max(0, active.length - 1 - replicas));
+      const ids = new Set(surplus.map((m) => m.taskId));
+      await this.put({ ...inst, replicas, members: inst.members.map((m) => (ids.has(m.taskId) ? { ...m, state: 'FENCED' as const } : m)) });
+      for (const m of surplus) await this.killMember(m);
+      await this.wake();
+      return this.state.instances.get(name)!;
+    });
+  }
+
+  /** Changes `maxmemory` of every server (CONFIG SET), within the memory their tasks were given. */
+  updateMemory(name: string, mbInput: unknown): Promise<InstanceRecord> {
+    return this.serial(async () => {
+      const mb = checkCapacity(mbInput, 'capacity');
+      const inst = this.mustLive(name);
+      const room = Math.min(...activeMembers(inst).map((m) => m.taskMemMb - (taskMemFor(0))), Number.POSITIVE_INFINITY);
+      if (mb > room) throw new RedisFwError('UNSATISFIABLE', `capacity: ${mb} MB is above what the running servers' tasks were given (${room} MB); scale in new servers or recreate the instance`, { field: 'capacity' });
+      await this.put({ ...inst, capacityMb: mb });
+      return this.state.instances.get(name)!;
+    });
+  }
+
+  private mustGet(name: string): InstanceRecord {
+    const inst = this.state.instances.get(name);
+    if (!inst) throw new RedisFwError('INSTANCE_NOT_FOUND', `no instance named ${name}`, { field: 'name' });
+    return inst;
+  }
+
+  private mustLive(name: string): InstanceRecord {
+    const inst = this.mustGet(name);
+    if (inst.status === 'DELETING' || inst.status === 'DELETED') throw new RedisFwError('INVALID_STATE', `instance ${name} is ${inst.status}`, { field: 'name' });
+    return inst;
+  }
+
+  /** Agents with the room the instance's own servers take given back. */
+  private agentsWithout(inst: InstanceRecord): AgentCapacity[] {
+    return [...this.agents.values()].map((a) => {
+      const mine = activeMembers(inst).filter((m) => m.agentId === a.agentId);
+      return { ...a, memMb: a.memMb + mine.reduce((s, m) => s + m.taskMemMb, 0), cpus: a.cpus + mine.length * this.o.taskCpus };
+    });
+  }
+
+  private async put(record: InstanceRecord): Promise<void> {
+    await this.state.apply({ type: 'putInstance', record });
+  }
+
+  private async wake(): Promise<void> {
+    if (this.suppressed) {
+      this.suppressed = false;
+      await this.scheduler.revive().catch(() => undefined);
+    }
+  }
+
+  private async finishDeleteIfDone(name: string): Promise<InstanceRecord> {
+    const inst = this.state.instances.get(name)!;
+    if (inst.status === 'DELETING' && !inst.members.some(mayRun)) {
+      await this.put({ ...withoutMaster(inst), status: 'DELETED' });
+      for (const m of inst.members) this.forget(m.taskId);
+    }
+    return this.state.instances.get(name)!;
+  }
+
+  private forget(taskId: string): void {
+    this.prober.drop(taskId);
+    this.observations.delete(taskId);
+    this.lastKill.delete(taskId);
+  }
+
+  private async killMember(m: MemberRecord): Promise<void> {
+    this.lastKill.set(m.taskId, this.clock.now());
+    await this.scheduler.kill(m.taskId, { agentId: m.agentId }).catch((e: unknown) => this.log.warn(`kill ${m.taskId}: ${(e as Error).message}`));
+  }
+
+  // ---- offers and updates ---------------------------------------------------------------
+
+  private learnAgent(offer: Offer): void {
+    const mine = [...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.agentId === offer.agentId));
+    const memMb = offer.resources.scalar('mem') + mine.reduce((s, m) => s + m.taskMemMb, 0);
+    const cpus = offer.resources.scalar('cpus') + mine.length * this.o.taskCpus;
+    const known = this.agents.get(offer.agentId);
+    this.agents.set(offer.agentId, { agentId: offer.agentId, memMb: Math.max(memMb, known?.memMb ?? 0), cpus: Math.max(cpus, known?.cpus ?? 0) });
+  }
+
+  private async handleOffers(offers: Offer[]): Promise<void> {
+    this.counters.offersReceived += offers.length;
+    for (const offer of offers) this.learnAgent(offer);
+    const live = [...this.state.instances.values()].filter((i) => missingMembers(i) > 0);
+    const slots: OfferSlot[] = offers.map((o) => ({
+      offerId: o.id,
+      agentId: o.agentId,
+      memMb: o.resources.scalar('mem'),
+      cpus: o.resources.scalar('cpus'),
+      ports: o.resources.ranges('ports').reduce((s, r) => s + r.end - r.begin + 1, 0),
+    }));
+    const { placements, waiting } = planPlacements(live, slots, this.o.taskCpus);
+    for (const i of live) if (!waiting.has(i.name)) this.waiting.delete(i.name);
+    for (const [name, why] of waiting) this.waiting.set(name, why);
+    const byOffer = new Map<string, Placement[]>();
+    for (const p of placements) byOffer.set(p.offerId, [...(byOffer.get(p.offerId) ?? []), p]);
+    const unused: string[] = [];
+    for (const offer of offers) {
+      const list = byOffer.get(offer.id);
+      if (list) await this.launchIn(offer, list).catch((e: unknown) => this.log.warn(`launch on ${offer.agentId} failed: ${(e as Error).message}`));
+      else unused.push(offer.id);
+    }
+    if (unused.length > 0) {
+      this.counters.offersDeclined += unused.length;
+      await this.scheduler.decline(unused, { refuseSeconds: waiting.size > 0 ? this.o.refuseSeconds : 30 }).catch(() => undefined);
+    }
+    if (waiting.size === 0 && ![...this.state.instances.values()].some((i) => missingMembers(i) > 0) && !this.suppressed) {
+      this.suppressed = true;
+      await this.scheduler.suppress().catch(() => undefined);
+    }
+  }
+
+  /** Records the members placed in one offer (LAUNCHING, durable), then launches them. */
+  private async launchIn(offer: Offer, placements: Placement[]): Promise<void> {
+    const ip = offer.agentEndpoint.slice(0, offer.agentEndpoint.lastIndexOf(':')) || offer.hostname;
+    const builder = new OfferBuilder(offer);
+    const byInstance = new Map<string, InstanceRecord>();
+    const specs = [];
+    for (const p of placements) {
+      const inst = byInstance.get(p.instance) ?? structuredClone(this.state.instances.get(p.instance)!);
+      byInstance.set(p.instance, inst);
+      const seq = inst.nextSeq++;
+      const member: MemberRecord = {
+        taskId: memberTaskId(inst.name, seq),
+        seq,
+        agentId: offer.agentId,
+        hostname: offer.hostname,
+        ip,
+        port: 0,
+        capacityMb: p.capacityMb,
+        taskMemMb: p.taskMemMb,
+        ...(p.volumeId ? { volumeId: p.volumeId } : {}),
+        state: 'LAUNCHING',
+        launchedAt: this.clock.now(),
+      };
+      const master = masterOf(inst);
+      const replicaOf = p.role === 'replica' && master && isLiveMember(master) && master.port > 0 ? { ip: master.ip, port: master.port } : undefined;
+      const spec = serverTaskSpec(inst.name, member, { redisServer: this.o.redisServer, cpus: this.o.taskCpus, ...(replicaOf ? { replicaOf } : {}) });
+      member.port = builder.add(spec, member.taskId).ports[0]!;
+      inst.members.push(member);
+      if (p.role === 'master') inst.masterTaskId = member.taskId;
+      specs.push(spec);
+    }
+    for (const inst of byInstance.values()) await this.put(inst);
+    this.counters.launched += specs.length;
+    await this.scheduler.launch(offer, specs, { refuseSeconds: this.o.refuseSeconds });
+  }
+
+  private async handleUpdate(status: TaskStatus): Promise<void> {
+    const name = instanceOfTask(status.taskId);
+    const inst = name ? this.state.instances.get(name) : undefined;
+    const member = inst?.members.find((m) => m.taskId === status.taskId);
+    if (!inst || !member) {
+      if (!isTerminalState(status.state) && name) {
+        this.log.warn(`killing ${status.taskId}: a server fw-redis does not know`);
+        await this.scheduler.kill(status.taskId, status.agentId ? { agentId: status.agentId } : {}).catch(() => undefined);
+      }
+      return;
+    }
+    if (isTerminalState(status.state)) {
+      if (member.state === 'ENDED') return;
+      const message = `${status.state}${status.message ? `: ${status.message}` : ''}`;
+      this.log.info(`${member.taskId} (${inst.name}${member.taskId === inst.masterTaskId ? ', master' : ''}) ended: ${message}`);
+      await this.put({ ...inst, members: inst.members.map((m) => (m.taskId === member.taskId ? { ...m, state: 'ENDED', endedAt: this.clock.now(), message } : m)) });
+      this.forget(member.taskId);
+      if (inst.status === 'DELETING') await this.finishDeleteIfDone(inst.name);
+      else if (member.taskId === inst.masterTaskId) await this.checkFailover(inst.name);
+      await this.wake();
+      return;
+    }
+    if (status.state === 'TASK_RUNNING' && member.state === 'LAUNCHING') {
+      await this.put({ ...inst, members: inst.members.map((m) => (m.taskId === member.taskId ? { ...m, state: 'RUNNING' } : m)) });
+    } else if (member.state === 'FENCED' && this.clock.now() - (this.lastKill.get(member.taskId) ?? 0) > 2000) {
+      await this.killMember(member);
+    }
+  }
+
+  // ---- monitoring, failover and convergence ------------------------------------------------
+
+  /** One monitor round: INFO from every server that may run, then decisions per instance. */
+  private async monitor(): Promise<void> {
+    if (this.monitoring || this.closed) return;
+    this.monitoring = true;
+    try {
+      const targets = [...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.port > 0));
+      const seen = await Promise.all(targets.map(async (m) => [m.taskId, await this.prober.probe(m.taskId, m, () => this.clock.now())] as const));
+      for (const [taskId, o] of seen) if (o) this.observations.set(taskId, o);
+      for (const name of [...this.state.instances.keys()]) {
+        await this.serial(async () => {
+          await this.checkFailover(name);
+          await this.converge(name);
+        }).catch((e: unknown) => this.log.warn(`monitoring ${name}: ${(e as Error).message}`));
+      }
+    } finally {
+      this.monitoring = false;
+    }
+  }
+
+  /** Decides (pure) and, when needed, records then carries out a failover. */
+  private async checkFailover(name: string): Promise<void> {
+    const inst = this.state.instances.get(name);
+    if (!inst) return;
+    const decision = decideFailover(inst, this.observations, this.clock.now(), this.detection);
+    if (decision.action === 'none') return;
+    const old = masterOf(inst);
+    const epoch = inst.epoch + 1;
+    const fence = (m: MemberRecord): MemberRecord => (old && m.taskId === old.taskId && isLiveMember(m) ? { ...m, state: 'FENCED' } : m);
+    const lostAt = old?.endedAt ?? this.observations.get(old?.taskId ?? '')?.at ?? this.clock.now();
+    if (decision.action === 'replace-master') {
+      this.log.warn(`${name}: ${decision.reason}; launching a new master (epoch ${epoch})`);
+      await this.put({ ...withoutMaster(inst), epoch, members: inst.members.map(fence), failovers: [...inst.failovers, { epoch, at: this.clock.now(), ...(old ? { from: old.taskId } : {}), to: '(new master)', reason: decision.reason }].slice(-10) });
+      await this.wake();
+      return;
+    }
+    const to = inst.members.find((m) => m.taskId === decision.to)!;
+    // Persist first: the epoch and the new master are durable before any server is touched.
+    await this.put({ ...inst, epoch, masterTaskId: to.taskId, members: inst.members.map(fence), failovers: [...inst.failovers, { epoch, at: this.clock.now(), ...(old ? { from: old.taskId } : {}), to: to.taskId, reason: decision.reason }].slice(-10) });
+    this.log.warn(`${name}: ${decision.reason}; promoting ${to.taskId} at ${to.ip}:${to.port} (epoch ${epoch})`);
+    if (old && mayRun(old)) await this.killMember(old);
+    await this.prober.command(to.taskId, to, 'REPLICAOF', 'NO', 'ONE').catch((e: unknown) => this.log.warn(`${name}: REPLICAOF NO ONE on ${to.taskId}: ${(e as Error).message} (retried by convergence)`));
+    this.lastFailoverMs.set(name, this.clock.now() - lostAt);
+    this.counters.failovers++;
+    const current = this.state.instances.get(name)!;
+    for (const m of activeMembers(current)) {
+      if (m.taskId === to.taskId || m.state !== 'RUNNING') continue;
+      await this.prober.command(m.taskId, m, 'REPLICAOF', to.ip, to.port).catch(() => undefined);
+    }
+    const event: SwitchMaster = { name, to: { ip: to.ip, port: to.port }, epoch, ...(old ? { from: { ip: old.ip, port: old.port } } : {}) };
+    for (const l of this.listeners) l(event);
+    await this.wake();
+  }
+
+  /**
+   * Makes every server agree with the recorded topology: the master is a master, every other
+   * answering server (a fenced old master that came back included) replicates from it, and
+   * `maxmemory` is the instance's capacity. Also moves CREATING to RUNNING once all are in sync.
+   */
+  private async converge(name: string): Promise<void> {
+    const inst = this.state.instances.get(name);
+    if (!inst || inst.status === 'DELETED') return;
+    const master = masterOf(inst);
+    const masterObs = master ? this.observations.get(master.taskId) : undefined;
+    const fresh = (o: Observation | undefined): o is Observation => o !== undefined && this.clock.now() - o.at < this.o.downAfterMs;
+    for (const m of inst.members.filter(mayRun)) {
+      const o = this.observations.get(m.taskId);
+      if (!fresh(o)) continue;
+      if (m.state === 'FENCED' && this.clock.now() - (this.lastKill.get(m.taskId) ?? 0) > 5000) await this.killMember(m);
+      if (inst.status === 'DELETING') continue;
+      if (m.taskId === inst.masterTaskId) {
+        if (o.role !== 'master') await this.prober.command(m.taskId, m, 'REPLICAOF', 'NO', 'ONE').catch(() => undefined);
+      } else if (master && mayRun(master) && master.port > 0 && (o.role === 'master' || o.masterHost !== master.ip || o.masterPort !== master.port)) {
+        if (o.role === 'master') {
+          this.counters.demotions++;
+          this.log.info(`${name}: ${m.taskId} answers as a master; making it a replica of ${master.taskId}`);
+        }
+        await this.prober.command(m.taskId, m, 'REPLICAOF', master.ip, master.port).catch(() => undefined);
+      }
+      if (o.maxmemory !== inst.capacityMb * 1024 * 1024 && m.state !== 'FENCED') await this.prober.command(m.taskId, m, 'CONFIG', 'SET', 'maxmemory', `${inst.capacityMb}mb`).catch(() => undefined);
+    }
+    if (inst.status === 'CREATING' && master && fresh(masterObs) && masterObs.role === 'master') {
+      const replicas = activeMembers(inst).filter((m) => m.taskId !== master.taskId);
+      const synced = replicas.filter((m) => {
+        const o = this.observations.get(m.taskId);
+        return fresh(o) && o.role === 'slave' && o.linkUp === true && o.masterPort === master.port && o.masterHost === master.ip;
+      });
+      if (replicas.length === inst.replicas && synced.length === replicas.length) {
+        this.log.info(`${name}: RUNNING (master ${master.ip}:${master.port}, ${replicas.length} replicas in sync)`);
+        await this.put({ ...inst, status: 'RUNNING' });
+        this.waiting.delete(name);
+      }
+    }
+  }
+}
