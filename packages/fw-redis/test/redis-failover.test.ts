@@ -1,0 +1,66 @@
+import { Cleanup, waitFor } from '@meso/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, sentinelClient, startCluster, startRedisFw, waitForInstance } from './support.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+const KEYS = 10_000;
+
+describe('meso-redis: replicas and failover', () => {
+  it('replicates 10,000 keys, promotes a replica when the master is killed -9, and a Sentinel client follows', async () => {
+    const cluster = await startCluster(cleanup);
+    const fw = await startRedisFw(cleanup, cluster);
+    const created = await fw.api('POST', '/v1/CREATE/orders/64/1/2', { Distribution: 1 });
+    expect(created.status, created.text).toBe(201);
+    const running = await waitForInstance(fw, 'orders', 'RUNNING with 2 replicas in sync', (i) => i.status === 'RUNNING');
+    expect(new Set(running.members.map((m: any) => m.agentId)).size).toBe(3);
+
+    // An application configured with Sentinel, as it would be against real Sentinels.
+    const app = sentinelClient(cleanup, fw, 'orders');
+    const t0 = Date.now();
+    for (let base = 0; base < KEYS; base += 1000) {
+      const p = app.pipeline();
+      for (let k = base; k < base + 1000; k++) p.set(`key:${k}`, `value-${k}`);
+      await p.exec();
+    }
+    const writeMs = Date.now() - t0;
+    // Acknowledged by both replicas (WAIT), as an application that needs durability would ask.
+    expect(await app.wait(2, 10_000)).toBe(2);
+    console.log(`fw-redis: ${KEYS} SETs through the Sentinel client in ${writeMs} ms`);
+    for (const address of running.endpoints.replicas as string[]) expect(await connect(cleanup, address).dbsize()).toBe(KEYS);
+
+    const oldMaster = running.endpoints.master as string;
+    const masterPid = Number(/process_id:(\d+)/.exec(await connect(cleanup, oldMaster).info('server'))![1]);
+    process.kill(masterPid, 'SIGKILL');
+    const killedAt = Date.now();
+    await waitFor('writes accepted again through the Sentinel client', async () => {
+      try {
+        return (await app.set('after-failover', 'yes')) === 'OK';
+      } catch {
+        return false;
+      }
+    }, 60_000);
+    const failoverSeconds = (Date.now() - killedAt) / 1000;
+    console.log(`fw-redis: failover — ${failoverSeconds.toFixed(2)} s from kill -9 of the master to writes accepted again`);
+
+    const after = await waitForInstance(fw, 'orders', 'a new master and a replacement replica', (i) => i.epoch === 1 && i.endpoints.master !== oldMaster && i.endpoints.replicas.length === 2 && i.members.every((m: any) => m.answering && (m.role === 'master' || m.linkUp)));
+    expect(after.failovers).toEqual([expect.objectContaining({ epoch: 1, from: running.members.find((m: any) => m.role === 'master').taskId, to: after.members.find((m: any) => m.role === 'master').taskId })]);
+    expect(await app.get('key:0')).toBe('value-0');
+    expect(await app.get(`key:${KEYS - 1}`)).toBe(`value-${KEYS - 1}`);
+    expect(await app.dbsize()).toBe(KEYS + 1);
+    // One master as far as the framework sees, the replacement replica got the data.
+    const roles = await Promise.all(after.members.map(async (m: any) => (await connect(cleanup, m.address).info('replication')).match(/role:(\w+)/)![1]));
+    expect(roles.filter((r) => r === 'master')).toHaveLength(1);
+    await waitFor('the replacement replica holds every key', async () => {
+      const counts = await Promise.all((after.endpoints.replicas as string[]).map((a) => connect(cleanup, a).dbsize()));
+      return counts.every((n) => n === KEYS + 1);
+    });
+    const status = await fw.api('GET', '/v1/STATUS/orders');
+    expect(status.json).toMatchObject({ Name: 'orders', Type: 'MS', Status: 'RUNNING', Capacity: 64, Master: { IP: '127.0.0.1', Port: after.endpoints.master.split(':')[1] } });
+    expect(status.json.Slaves).toHaveLength(2);
+    const metrics = await fw.api('GET', '/metrics');
+    expect(metrics.text).toMatch(/redis_fw_failovers_total 1/);
+    expect(metrics.text).toMatch(/redis_member_lag_bytes\{instance="orders",task="[^"]+",role="replica"\} \d+/);
+  });
+});

@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cleanup, Proc, startAgentProcess, startMasterProcess, waitFor } from '@meso/testing';
+import { Redis } from 'ioredis';
+
+/** The built meso-redis of this package (tests run after the build). */
+export const REDIS_BIN = fileURLToPath(new URL('../dist/bin/meso-redis.js', import.meta.url));
+
+/**
+ * The redis-server the tasks run: `$MESO_REDIS_SERVER` or `redis-server` on the PATH. Missing,
+ * the tests fail saying so (CI installs it; `apt-get install -y redis-server` here).
+ */
+export function redisServerPath(): string {
+  const configured = process.env['MESO_REDIS_SERVER'];
+  if (configured) return configured;
+  try {
+    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('fw-redis tests need redis-server: install it (apt-get install -y redis-server) or set MESO_REDIS_SERVER to its path');
+  }
+}
+
+export interface Cluster {
+  master: string;
+  dir: string;
+  agents: Array<{ agentId: string; proc: Proc }>;
+}
+
+/** A master and `count` agents, each with its own port range (all share loopback). */
+export async function startCluster(cleanup: Cleanup, count = 3, resources = 'cpus:2;mem:2048;disk:4096'): Promise<Cluster> {
+  redisServerPath();
+  const master = await startMasterProcess(cleanup);
+  const base = 20_000 + Math.floor(Math.random() * 400) * 100;
+  const agents = [];
+  for (let i = 0; i < count; i++) {
+    const a = await startAgentProcess(cleanup, master.address, `${resources};ports:[${base + i * 30}-${base + i * 30 + 29}]`);
+    agents.push({ agentId: a.agentId, proc: a.proc });
+  }
+  return { master: master.address, dir: await cleanup.tempDir('meso-redis-test-'), agents };
+}
+
+export interface Api {
+  (method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }>;
+}
+
+export interface RedisFw {
+  proc: Proc;
+  address: string;
+  sentinel: { host: string; port: number };
+  api: Api;
+}
+
+/** Starts meso-redis on free ports with its state in `workDir`, and waits until it serves. */
+export async function startRedisFw(cleanup: Cleanup, cluster: Cluster, workDir = join(cluster.dir, 'redis'), extra: string[] = []): Promise<RedisFw> {
+  const proc = cleanup.node(REDIS_BIN, ['--master', cluster.master, '--http_port', '0', '--sentinel_port', '0', '--work_dir', workDir, '--redis_server', redisServerPath(), ...extra], {}, 'meso-redis');
+  const [, address = '', sentinel = ''] = await proc.line(/listening on (\S+), sentinel on (\S+)/);
+  const api: Api = async (method, path, body) => {
+    const res = await fetch(`http://${address}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json, text };
+  };
+  const i = sentinel.lastIndexOf(':');
+  return { proc, address, sentinel: { host: sentinel.slice(0, i), port: Number(sentinel.slice(i + 1)) }, api };
+}
+
+/** Polls an instance (our JSON view) until `check` holds. */
+export function waitForInstance(r: RedisFw, name: string, what: string, check: (i: any) => boolean, timeoutMs = 60_000): Promise<any> {
+  return waitFor(`${name}: ${what}`, async () => {
+    const res = await r.api('GET', `/v2/instances/${name}`);
+    return res.status === 200 && check(res.json) ? res.json : undefined;
+  }, timeoutMs);
+}
+
+/** A direct connection to one server, closed by the cleanup. */
+export function connect(cleanup: Cleanup, address: string): Redis {
+  const i = address.lastIndexOf(':');
+  const client = new Redis({ host: address.slice(0, i), port: Number(address.slice(i + 1)), maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: false });
+  client.on('error', () => undefined);
+  cleanup.onCleanup(async () => client.disconnect());
+  return client;
+}
+
+/** A client in Sentinel mode, as an application would configure it, closed by the cleanup. */
+export function sentinelClient(cleanup: Cleanup, r: RedisFw, name: string): Redis {
+  const client = new Redis({ sentinels: [r.sentinel], name, failoverDetector: true, sentinelRetryStrategy: () => 100, retryStrategy: () => 100 });
+  client.on('error', () => undefined);
+  cleanup.onCleanup(async () => client.disconnect());
+  return client;
+}
