@@ -5,7 +5,7 @@ import { matchesConstraints, placeRuns, taskSpecOf } from './placement.js';
 import type { RunRecord } from './run.js';
 
 const offer = (id: string, resources: string, attrs: Offer['attributes'] = [], hostname = `host-${id}`): Offer => ({
-  id, frameworkId: 'f', agentId: `agent-${id}`, hostname, resources: parseResources(resources), attributes: attrs, executorIds: [], role: '*', agentEndpoint: '',
+  id, frameworkId: 'f', agentId: `agent-${id}`, hostname, resources: parseResources(resources), attributes: attrs, executorIds: [], role: '*', agentEndpoint: '', volumes: [],
 });
 const job = (name: string, extra: Record<string, unknown> = {}): Job => normalizeJob({ name, command: 'echo hi', schedule: 'R//PT1M', ...extra }, { existing: new Map(), now: 0 });
 const run = (name: string, at = 1000): RunRecord => ({ job: name, scheduledFor: at, trigger: 'schedule', attempt: 1, state: 'QUEUED', attempts: [] });

@@ -4,7 +4,7 @@ import { placeInstances, taskSpecFor } from './placement.js';
 import { parseResources, type Offer } from './sdk-test-exports.js';
 
 function offer(id: string, host: string, resources = 'cpus:4;mem:4096;ports:[31000-31099]', rack = 'r1'): Offer {
-  return { id, frameworkId: 'f', agentId: `agent-${host}`, hostname: host, resources: parseResources(resources), attributes: [{ name: 'rack', kind: 'text', text: rack }], executorIds: [], role: '*', agentEndpoint: '' };
+  return { id, frameworkId: 'f', agentId: `agent-${host}`, hostname: host, resources: parseResources(resources), attributes: [{ name: 'rack', kind: 'text', text: rack }], executorIds: [], role: '*', agentEndpoint: '', volumes: [] };
 }
 
 let n = 0;

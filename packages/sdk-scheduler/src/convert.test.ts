@@ -102,6 +102,7 @@ describe('convert: commands and operations', () => {
       agentId: 'a1',
       hostname: 'h',
       resources: parseResources('cpus:4;mem:1024;ports:[31000-31010]'),
+      volumes: [],
       attributes: [],
       executorIds: [],
       role: '*',

@@ -33,6 +33,7 @@ import {
 import { codeFromWire, SchedulerError } from './errors.js';
 import type { SchedulerEvent } from './events.js';
 import type { PlacedTask } from './offer-builder.js';
+import { volumeSpecsOf } from './volumes.js';
 import { TASK_STATES, type TaskState } from './task-state.js';
 import type {
   CommandSpec,
@@ -151,12 +152,14 @@ export function offerFromWire(o: WireOffer, index = 0): Offer {
   const field = `offers[${index}]`;
   const id = o.id?.value ?? '';
   if (id === '') throw new SchedulerError('INVALID_ARGUMENT', `${field} has no id`, { field: `${field}.id` });
+  const resources = resourcesFromWire(o.resources, `${field}.resources`);
   return {
     id,
     frameworkId: o.frameworkId?.value ?? '',
     agentId: o.agentId?.value ?? '',
     hostname: o.hostname,
-    resources: resourcesFromWire(o.resources, `${field}.resources`),
+    resources,
+    volumes: volumeSpecsOf(resources),
     attributes: attributesFromWire(o.attributes),
     executorIds: o.executorIds.map((e) => e.value),
     role: o.allocationRole,
@@ -329,7 +332,14 @@ function emptyOf(r: Resources): Resources {
 /** A placed operation, ready for the wire. */
 export type PlacedOperation =
   | { type: 'launch'; tasks: PlacedTask[] }
-  | { type: 'launchGroup'; executor: ExecutorSpec; executorResources: Resources; tasks: PlacedTask[] };
+  | { type: 'launchGroup'; executor: ExecutorSpec; executorResources: Resources; tasks: PlacedTask[] }
+  | { type: 'reserve' | 'unreserve'; resources: Resources }
+  | { type: 'create' | 'destroy'; volumes: Resources };
+
+/** The task ids an operation launches. */
+export function operationTaskIds(op: PlacedOperation): string[] {
+  return op.type === 'launch' || op.type === 'launchGroup' ? op.tasks.map((t) => t.spec.taskId) : [];
+}
 
 /** @internal The wire Offer.Operation of a placed operation. */
 export function operationToWire(op: PlacedOperation, agentId: string, frameworkId: string): Offer_Operation {
@@ -342,8 +352,19 @@ export function operationToWire(op: PlacedOperation, agentId: string, frameworkI
     create: undefined,
     destroy: undefined,
   };
-  if (op.type === 'launch') {
-    return { ...base, type: Offer_Operation_Type.LAUNCH, launch: { taskInfos: op.tasks.map((t) => taskInfoToWire(t, agentId, frameworkId)) } };
+  switch (op.type) {
+    case 'launch':
+      return { ...base, type: Offer_Operation_Type.LAUNCH, launch: { taskInfos: op.tasks.map((t) => taskInfoToWire(t, agentId, frameworkId)) } };
+    case 'reserve':
+      return { ...base, type: Offer_Operation_Type.RESERVE, reserve: { resources: resourcesToWire(op.resources) } };
+    case 'unreserve':
+      return { ...base, type: Offer_Operation_Type.UNRESERVE, unreserve: { resources: resourcesToWire(op.resources) } };
+    case 'create':
+      return { ...base, type: Offer_Operation_Type.CREATE, create: { volumes: resourcesToWire(op.volumes) } };
+    case 'destroy':
+      return { ...base, type: Offer_Operation_Type.DESTROY, destroy: { volumes: resourcesToWire(op.volumes) } };
+    case 'launchGroup':
+      break;
   }
   const executor = executorInfoToWire(op.executor, op.executorResources, frameworkId);
   return {

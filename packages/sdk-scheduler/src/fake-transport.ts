@@ -3,6 +3,7 @@ import { offerToWire, taskStatusToWire } from './convert.js';
 import { SchedulerError } from './errors.js';
 import type { EventSink, EventStream, SchedulerCallName, SchedulerCallRequests, SchedulerTransport } from './transport.js';
 import type { Offer, TaskStatus } from './types.js';
+import { volumeSpecsOf } from './volumes.js';
 
 /** One unary call the fake received. */
 export interface RecordedCall<K extends SchedulerCallName = SchedulerCallName> {
@@ -11,7 +12,8 @@ export interface RecordedCall<K extends SchedulerCallName = SchedulerCallName> {
 }
 
 /** What `FakeSchedulerTransport.offer` takes: any Offer field; resources also as Mesos text. */
-export type FakeOfferInit = Partial<Omit<Offer, 'resources'>> & { resources?: Resources | string };
+/** `volumes` are those of `resources` (e.g. `disk(redis)[data-1:data]:512`). */
+export type FakeOfferInit = Partial<Omit<Offer, 'resources' | 'volumes'>> & { resources?: Resources | string };
 
 /** What `FakeSchedulerTransport.update` takes: a task id and state, the rest optional. */
 export type FakeStatusInit = Pick<TaskStatus, 'taskId' | 'state'> & Partial<TaskStatus>;
@@ -134,13 +136,15 @@ export class FakeSchedulerTransport implements SchedulerTransport {
   /** Sends OFFERS; each offer gets defaults (id `offer-N`, agent `agent-1`, 4 cpus, 4 GB, ports 31000-31099). */
   offer(...inits: FakeOfferInit[]): Offer[] {
     const offers = inits.map((init): Offer => {
-      const resources = init.resources ?? 'cpus:4;mem:4096;disk:10000;ports:[31000-31099]';
+      const text = init.resources ?? 'cpus:4;mem:4096;disk:10000;ports:[31000-31099]';
+      const resources = typeof text === 'string' ? parseResources(text) : text;
       return {
         id: init.id ?? `offer-${++this.offers}`,
         frameworkId: init.frameworkId ?? (this.current?.request.frameworkInfo?.id?.value || this.frameworkId),
         agentId: init.agentId ?? 'agent-1',
         hostname: init.hostname ?? 'host-1',
-        resources: typeof resources === 'string' ? parseResources(resources) : resources,
+        resources,
+        volumes: volumeSpecsOf(resources),
         attributes: init.attributes ?? [],
         executorIds: init.executorIds ?? [],
         role: init.role ?? '*',

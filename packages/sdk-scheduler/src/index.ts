@@ -36,6 +36,7 @@ export type {
   TaskSpec,
   TaskStatus,
   TaskStatusSource,
+  VolumeSpec,
 } from './types.js';
 export { type TaskState, TASK_STATES, isTerminalState } from './task-state.js';
 export { SchedulerError, SdkErrorCode, isRetryableCode, type SchedulerErrorCode } from './errors.js';

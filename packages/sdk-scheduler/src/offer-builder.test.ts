@@ -11,6 +11,7 @@ function offer(resources: string, init: Partial<Offer> = {}): Offer {
     agentId: 'a1',
     hostname: 'h1',
     resources: parseResources(resources),
+    volumes: [],
     attributes: [],
     executorIds: [],
     role: 'web',

@@ -1,7 +1,8 @@
 import { Resources, SCALAR_SCALE, UNRESERVED_ROLE, type Resource } from '@meso/proto';
 import { SchedulerError } from './errors.js';
-import { isResources, resourcesOfSpec, validateExecutor, validateScalarRecord, validateTaskSpec } from './task-spec.js';
-import type { ExecutorSpec, Offer, TaskSpec } from './types.js';
+import { isResources, resourcesOfSpec, taskVolumes, validateExecutor, validateScalarRecord, validateTaskSpec } from './task-spec.js';
+import type { ExecutorSpec, Offer, Operation, TaskSpec } from './types.js';
+import { afterCreate, afterDestroy, afterReserve, afterUnreserve, reservationResources, volumesResources } from './volumes.js';
 
 /** A task placed in offers: the exact resources it takes (with roles) and the ports picked. */
 export interface PlacedTask {
@@ -47,7 +48,10 @@ function takeScalars(left: Resources, need: Record<string, number>): Take {
   for (const [name, amount] of Object.entries(need)) {
     let rest = toMillis(amount);
     if (rest <= 0) continue;
-    const pools = list.filter((r): r is Extract<Resource, { kind: 'scalar' }> => r.name === name && r.kind === 'scalar').sort(reservedFirst);
+    // A persistent volume is taken only by name (TaskSpec.volumes), never as plain disk.
+    const pools = list
+      .filter((r): r is Extract<Resource, { kind: 'scalar' }> => r.name === name && r.kind === 'scalar' && r.volume === undefined)
+      .sort(reservedFirst);
     for (const pool of pools) {
       if (rest <= 0) break;
       const t = Math.min(rest, toMillis(pool.value));
@@ -211,7 +215,12 @@ export class OfferBuilder {
       left = taken.left;
       executor = { id: task.executor.executorId, resources: taken.resources };
     }
-    const { resources, ports } = this.take(task.resources, task.ports ?? 0, left, `${field}.resources`, `task ${task.taskId}`);
+    const taken = this.take(task.resources, task.ports ?? 0, left.withoutVolumes(), `${field}.resources`, `task ${task.taskId}`);
+    const volumes = taskVolumes(task, field);
+    const missing = left.shortfall(volumes);
+    if (missing.length > 0) throw this.doesNotFit(`${field}.volumes`, `task ${task.taskId}`, missing);
+    const resources = taken.resources.add(volumes);
+    const ports = taken.ports;
     left = left.subtract(resources);
     const placed: PlacedTask = { spec: task, resources, ports, ...(executor ? { executorResources: executor.resources } : {}) };
     return { placed, left, ...(executor ? { executor } : {}) };
@@ -247,15 +256,46 @@ export class OfferBuilder {
       taken = [...taken, ...picked.taken];
       ports = picked.ports;
     }
-    if (problems.length > 0) {
-      const where = this.offers.length === 1 ? `offer ${this.offers[0]!.id}` : `offers ${this.offerIds.join(', ')}`;
-      throw new SchedulerError(
-        'TASK_DOES_NOT_FIT',
-        `${what} does not fit in ${where} on ${this.offers[0]!.hostname || this.agentId}: ${problems.join('; ')}`,
-        { field },
-      );
-    }
+    if (problems.length > 0) throw this.doesNotFit(field, what, problems);
     return { resources: Resources.of(taken), ports };
+  }
+
+  private doesNotFit(field: string, what: string, problems: string[]): SchedulerError {
+    const where = this.offers.length === 1 ? `offer ${this.offers[0]!.id}` : `offers ${this.offerIds.join(', ')}`;
+    return new SchedulerError('TASK_DOES_NOT_FIT', `${what} does not fit in ${where} on ${this.offers[0]!.hostname || this.agentId}: ${problems.join('; ')}`, {
+      field,
+    });
+  }
+
+  /**
+   * Applies a reservation or volume operation to what is left (as the master will, in order):
+   * tasks added after it see the reserved resources / volumes. Throws INVALID_ARGUMENT or
+   * RESOURCES_EXCEED_OFFER naming `field`; the builder is unchanged then. Returns the
+   * operation's resources (reserve / unreserve) or volumes (create / destroy).
+   */
+  apply(op: Exclude<Operation, { type: 'launch' | 'launchGroup' }>, field: string): Resources {
+    switch (op.type) {
+      case 'reserve': {
+        const resources = reservationResources(op.resources, `${field}.resources`);
+        this.left = afterReserve(this.left, resources, `${field}.resources`);
+        return resources;
+      }
+      case 'unreserve': {
+        const resources = reservationResources(op.resources, `${field}.resources`);
+        this.left = afterUnreserve(this.left, resources, `${field}.resources`);
+        return resources;
+      }
+      case 'create': {
+        const volumes = volumesResources(op.volumes, `${field}.volumes`);
+        this.left = afterCreate(this.left, volumes, `${field}.volumes`);
+        return volumes;
+      }
+      case 'destroy': {
+        const volumes = volumesResources(op.volumes, `${field}.volumes`);
+        this.left = afterDestroy(this.left, volumes, `${field}.volumes`);
+        return volumes;
+      }
+    }
   }
 }
 
@@ -288,7 +328,7 @@ export function placeWithoutOffer(task: TaskSpec, field: string): PlacedTask {
       field: `${field}.ports`,
     });
   }
-  const resources = resourcesOfSpec(task.resources, `${field}.resources`);
+  const resources = resourcesOfSpec(task.resources, `${field}.resources`).add(taskVolumes(task, field));
   const executorResources = task.executor ? resourcesOfSpec(task.executor.resources, `${field}.executor.resources`) : undefined;
   return { spec: task, resources, ports: [], ...(executorResources ? { executorResources } : {}) };
 }

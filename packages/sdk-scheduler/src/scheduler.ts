@@ -1,6 +1,6 @@
 import type { CallContext, Logger, SubscribeRequest } from '@meso/proto';
 import { Connection, type SubscriptionInfo } from './connection.js';
-import { eventFromWire, filtersToWire, frameworkInfoToWire, operationToWire, type PlacedOperation } from './convert.js';
+import { eventFromWire, filtersToWire, frameworkInfoToWire, operationTaskIds, operationToWire, type PlacedOperation } from './convert.js';
 import { isRetryableCode, SchedulerError, toSchedulerError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import type { SchedulerEvent } from './events.js';
@@ -221,7 +221,7 @@ export class Scheduler {
 
   private async acceptPlaced(offerIds: string[], agentId: string, operations: PlacedOperation[], filters: Filters | undefined): Promise<void> {
     this.ensureUsable();
-    const tasks = operations.flatMap((op) => op.tasks.map((t) => t.spec.taskId));
+    const tasks = operations.flatMap(operationTaskIds);
     const wireOps = operations.map((op) => operationToWire(op, agentId, this.frameworkId));
     for (const taskId of tasks) this.tracker.track(taskId, { ...(agentId ? { agentId } : {}), state: 'TASK_STAGING', answered: true });
     for (const id of offerIds) this.offers.delete(id);

@@ -1,5 +1,6 @@
 import { Resources } from '@meso/proto';
 import { SchedulerError } from './errors.js';
+import { volumesResources } from './volumes.js';
 import type { CommandSpec, ExecutorSpec, ResourceSpec, TaskSpec } from './types.js';
 
 /** Whether a value is a `Resources` (duck-typed, so two copies of @meso/proto still agree). */
@@ -81,5 +82,16 @@ export function validateTaskSpec(task: TaskSpec, field: string): void {
   resourcesOfSpec(task.resources, `${field}.resources`);
   if (task.ports !== undefined && (!Number.isInteger(task.ports) || task.ports < 0)) {
     throw invalidTask(`${field}.ports`, `must be a whole number >= 0, got ${String(task.ports)}`);
+  }
+  if (task.volumes !== undefined) taskVolumes(task, field);
+}
+
+/** The persistent volumes a task holds, as Resources (INVALID_TASK naming the field). */
+export function taskVolumes(task: TaskSpec, field: string): Resources {
+  try {
+    return volumesResources(task.volumes, `${field}.volumes`, true);
+  } catch (e) {
+    const err = e as SchedulerError;
+    throw new SchedulerError('INVALID_TASK', err.message, { ...(err.field ? { field: err.field } : {}), cause: e });
   }
 }

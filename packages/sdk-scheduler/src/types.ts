@@ -120,13 +120,45 @@ export interface TaskSpec {
   labels?: Record<string, string>;
   /** Defaults to none. */
   healthCheck?: HealthCheckSpec;
+  /**
+   * Existing persistent volumes the task holds (they must be in the offer, see `Offer.volumes`,
+   * or created by a `create` earlier in the same ACCEPT). They are added to the task's resources;
+   * the task sees each at `<sandbox>/<containerPath>`. Defaults to none.
+   */
+  volumes?: VolumeSpec[];
+}
+
+/**
+ * A persistent volume: `sizeMb` of disk reserved for `role`, kept (with its data) on its agent
+ * after the tasks that use it end, until a `destroy`. `id` is unique on the agent (letters,
+ * digits, `.`, `_`, `-`); `containerPath` is a relative path inside the task's sandbox.
+ */
+export interface VolumeSpec {
+  id: string;
+  containerPath: string;
+  sizeMb: number;
+  role: string;
+  /** Read-write or read-only for the tasks that hold it. Defaults to `rw`. */
+  mode?: 'rw' | 'ro';
 }
 
 /** An operation of ACCEPT. */
 export type Operation =
   | { type: 'launch'; tasks: TaskSpec[] }
   /** Tasks that start together in one executor and are killed together. */
-  | { type: 'launchGroup'; executor: ExecutorSpec; tasks: TaskSpec[] };
+  | { type: 'launchGroup'; executor: ExecutorSpec; tasks: TaskSpec[] }
+  /**
+   * Unreserved resources of the offer become reserved for the role each resource names (the
+   * offer's role), e.g. `parseResources('cpus(redis):1;mem(redis):256')`. They stay reserved
+   * (offered only to that role) until an `unreserve`, also when no task uses them.
+   */
+  | { type: 'reserve'; resources: Resources }
+  /** Dynamically reserved resources of the offer (roles set) become unreserved. */
+  | { type: 'unreserve'; resources: Resources }
+  /** Persistent volumes carved from disk of the offer reserved for their role. */
+  | { type: 'create'; volumes: VolumeSpec[] }
+  /** Persistent volumes of the offer (no live task holds them) removed with their data; the disk stays reserved. */
+  | { type: 'destroy'; volumes: VolumeSpec[] };
 
 /** How long the master holds back resources a framework declined or left unused. */
 export interface Filters {
@@ -148,6 +180,8 @@ export interface Offer {
   role: string;
   /** The agent's endpoint (host:port). */
   agentEndpoint: string;
+  /** The persistent volumes among `resources` (all of the offer's role): launch tasks with them in `TaskSpec.volumes`. */
+  volumes: VolumeSpec[];
 }
 
 /** Where a status update comes from. */
