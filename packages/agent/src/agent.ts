@@ -16,6 +16,7 @@ import { recoverRuns } from './recovery.js';
 import { metaDir } from './paths.js';
 import { agentAttributes, detectMachine, parseAgentResources, withDetected } from './resources.js';
 import { StatusUpdateManager } from './status-update-manager.js';
+import { VolumeManager } from './volumes/volume-manager.js';
 
 /** The version the agent reports to the master. */
 export const AGENT_VERSION = '0.1.0';
@@ -124,6 +125,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     forward: (update) => void session?.send({ message: { $case: 'statusUpdate', value: update } }),
   });
   const checkpoints = new RunCheckpoints(store, log, metaDir(o.workDir));
+  const volumes = await VolumeManager.open({ workDir: o.workDir, store, metaDir: metaDir(o.workDir), logger: log.child('volumes') });
   if (previous && !agentId) {
     // A reboot (or an unreadable agent.json): the old agent's executors died with the
     // machine, and its updates can reach no framework (the master forgets that agent).
@@ -182,6 +184,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     executorHeartbeatMs: o.executorHeartbeatMs,
     commandExecutor: commandExecutorProgram(),
     checkpoints,
+    volumes,
   });
   manager = mgr;
 
@@ -214,6 +217,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
         return mgr.frameworkMessage(msg.value.frameworkId?.value ?? '', msg.value.executorId?.value ?? '', msg.value.data);
       case 'updateFramework':
         return mgr.updateFramework(msg.value.frameworkInfo);
+      case 'checkpointResources':
+        return volumes.apply(msg.value.resources, () => mgr.volumesInUse());
       default:
         log.warn('unexpected message from the master ignored', { message: msg.$case });
     }
@@ -225,7 +230,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
       link: grpcMasterLink(o.master),
       clock: o.clock,
       logger: log.child('master'),
-      registration: (): RegisterAgent => ({ agentInfo: agentInfo(), ...mgr.snapshot(), checkpointedResources: [] }),
+      registration: (): RegisterAgent => ({ agentInfo: agentInfo(), ...mgr.snapshot(), checkpointedResources: volumes.checkpointed() }),
       onRegistered: (id, masterId) => {
         if (id && id !== agentId) {
           if (agentId) log.warn('the master gave this agent a new id', { previous: agentId, agentId: id });
@@ -281,6 +286,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
       })
     : undefined;
   recovered = true;
+  // Mounts of runs that did not survive the restart (adopted runs keep theirs until they end).
+  await volumes.releaseStale(mgr.sandboxes()).catch((e: unknown) => log.error('cannot remove the mounts of ended runs', { error: (e as Error).message }));
   if (recovery) {
     const { recovered: adopted, gone, cleanedUp, unreadable } = recovery;
     if (adopted + gone + cleanedUp + unreadable.length > 0) log.info('recovered the previous agent process\'s executor runs', { recovered: adopted, gone, cleanedUp, unreadable: unreadable.length });

@@ -24,6 +24,7 @@ import { pairKey, type ExecutorRun, type PendingTermination } from './runs.js';
 import { dequeue } from './task-delivery.js';
 import { agentTaskUpdate, settleTask } from './task-updates.js';
 import { taskProblem } from './task-validation.js';
+import type { VolumeKey } from './volumes/volume-plan.js';
 
 export type { ExecutorManagerOptions } from './manager-state.js';
 
@@ -256,6 +257,20 @@ export class ExecutorManager implements ExecutorApi {
     }, timeoutMs);
     void input.container.exited.then((t) => finishRun(m, run, t));
     return settled;
+  }
+
+  /** The persistent volumes live runs (their executors and tasks) hold: DESTROY keeps these. */
+  volumesInUse(): VolumeKey[] {
+    return [...this.m.runs.values()]
+      .filter((r) => r.phase !== 'terminated')
+      .flatMap((r) => [...r.info.resources, ...[...r.tasks.values()].flatMap((t) => t.info.resources)])
+      .filter((w) => w.disk?.persistence)
+      .map((w) => ({ role: w.role === '' ? '*' : w.role, id: w.disk?.persistence?.id ?? '' }));
+  }
+
+  /** Sandboxes of the runs the agent holds (after recovery: the adopted ones). */
+  sandboxes(): string[] {
+    return [...this.m.runs.values()].map((r) => r.sandbox);
   }
 
   close(): void {

@@ -7,6 +7,7 @@ import { CallRefusedError } from './errors.js';
 import type { ExecutorRun, FrameworkRecord } from './runs.js';
 import type { RunCheckpoints } from './run-checkpoints.js';
 import type { StatusUpdateManager } from './status-update-manager.js';
+import type { RunVolumes } from './volumes/volume-manager.js';
 
 /** What the manager needs from the agent. */
 export interface ExecutorManagerOptions {
@@ -32,6 +33,8 @@ export interface ExecutorManagerOptions {
   checkpoints?: RunCheckpoints;
   /** Starts an executor process (the posix containerizer unless replaced). */
   launch?: (spec: LaunchSpec, logger: Logger) => Promise<Container>;
+  /** Persistent volumes shown in sandboxes (none unless given). */
+  volumes?: RunVolumes;
 }
 
 /** The executor manager's state, shared by its parts. */

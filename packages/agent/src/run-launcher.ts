@@ -34,6 +34,10 @@ export async function launchInto(m: ManagerState, fw: FrameworkRecord, info: Exe
     return;
   }
   const fresh = !run;
+  if (run && hasVolumes(tasks)) {
+    if (!(await attachTaskVolumes(m, run, tasks))) return;
+    if (run.phase === 'terminating' || run.phase === 'terminated') return launchInto(m, fw, info, kind, tasks, group);
+  }
   run ??= newRun(m, fw, info, kind);
   for (const t of tasks) {
     const taskId = t.taskId?.value ?? '';
@@ -103,6 +107,8 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
   const fw = m.frameworks.get(run.frameworkId);
   try {
     await mkdir(run.sandbox, { recursive: true });
+    // Before the executor starts: a command executor's task runs in this sandbox.
+    await m.o.volumes?.attach(run.sandbox, [...run.info.resources, ...[...run.tasks.values()].flatMap((t) => t.info.resources)]);
     const latest = join(dirname(run.sandbox), 'latest');
     await rm(latest, { force: true });
     await symlink(run.runId, latest).catch(() => undefined);
@@ -148,4 +154,25 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
   const container = run.container;
   void container.exited.then((t) => finishRun(m, run, t));
   if (m.closing) void terminate(m, run, { state: TaskState.TASK_KILLED, reason: TaskStatus_Reason.REASON_EXECUTOR_TERMINATED, message: 'the agent is shutting down' });
+}
+
+function hasVolumes(tasks: TaskInfo[]): boolean {
+  return tasks.some((t) => t.resources.some((r) => r.disk?.persistence));
+}
+
+/**
+ * Shows the persistent volumes of tasks for a running executor in its sandbox before they
+ * are delivered; a volume the agent does not hold fails the tasks. False when they failed.
+ */
+async function attachTaskVolumes(m: ManagerState, run: ExecutorRun, tasks: TaskInfo[]): Promise<boolean> {
+  try {
+    await m.o.volumes?.attach(run.sandbox, tasks.flatMap((t) => t.resources));
+    return true;
+  } catch (e) {
+    const message = `Failed to launch the task: ${(e as Error).message}`;
+    for (const t of tasks) {
+      await agentTaskUpdate(m, run.frameworkId, run.executorId, t.taskId?.value ?? '', TaskState.TASK_FAILED, TaskStatus_Reason.REASON_CONTAINER_LAUNCH_FAILED, message, run);
+    }
+    return false;
+  }
 }

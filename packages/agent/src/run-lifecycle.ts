@@ -55,6 +55,7 @@ export async function finishRun(m: ManagerState, run: ExecutorRun, t: Terminatio
   try {
     // Kill whatever the executor left behind (tasks in their own process groups).
     if (run.container) await run.container.destroy();
+    await m.o.volumes?.release(run.sandbox);
     await Promise.allSettled([...run.inflight]);
     const termination = run.termination ?? {
       state: TaskState.TASK_FAILED,

@@ -6,5 +6,10 @@ import { join } from 'node:path';
  * DESTROY. Roles may contain `/` (hierarchical roles); it is kept as a subdirectory.
  */
 export function volumePath(workDir: string, role: string, volumeId: string): string {
-  return join(workDir, 'volumes', 'roles', ...role.split('/'), volumeId);
+  return join(volumesRoot(workDir), ...role.split('/'), volumeId);
+}
+
+/** The directory holding every role's volumes: `<workDir>/volumes/roles`. */
+export function volumesRoot(workDir: string): string {
+  return join(workDir, 'volumes', 'roles');
 }

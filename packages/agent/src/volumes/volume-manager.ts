@@ -1,0 +1,161 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Resources, resourcesFromWire, type Logger } from '@meso/proto';
+import type { StateStore } from '@meso/state';
+import { isSafeId } from '../paths.js';
+import { ResourceCheckpoint, type WireResource } from './resource-checkpoint.js';
+import { attachVolume, mayMount, unmountStale, unmountUnder, type VolumeAttachment } from './volume-mounts.js';
+import { volumePath, volumesRoot } from './volume-paths.js';
+import { classifyVolumeDir, planVolumes, volumeKey, volumeKeys, type VolumeKey } from './volume-plan.js';
+
+/** What the executor manager needs of volumes while it starts and ends runs. */
+export interface RunVolumes {
+  /** Makes the volumes among `resources` visible in the sandbox; rejects naming a volume the agent does not hold. */
+  attach(sandbox: string, resources: readonly WireResource[]): Promise<void>;
+  /** Undoes `attach` for a run that ended (unmounts whatever is mounted in its sandbox). */
+  release(sandbox: string): Promise<void>;
+}
+
+/**
+ * The agent's checkpointed resources (CheckpointResources from the master) and the
+ * directories of its persistent volumes. One write path: `apply` persists the complete
+ * set, then creates and removes directories as planned by `planVolumes`. Calls are
+ * serialized.
+ */
+export class VolumeManager implements RunVolumes {
+  private wire: WireResource[] = [];
+  private set: Resources = Resources.empty();
+  private queue: Promise<unknown> = Promise.resolve();
+  private useMount = mayMount();
+
+  private constructor(
+    private readonly workDir: string,
+    private readonly checkpoint: ResourceCheckpoint,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads the persisted set and brings the directories in line with it (creating missing ones). */
+  static async open(o: { workDir: string; store: StateStore; metaDir: string; logger: Logger }): Promise<VolumeManager> {
+    const vm = new VolumeManager(o.workDir, new ResourceCheckpoint(o.store, o.metaDir), o.logger);
+    const loaded = await vm.checkpoint.load();
+    if (loaded.kind === 'corrupt') {
+      o.logger.error(
+        `cannot read the checkpointed resources ${loaded.path} (${loaded.error}); set aside as ${loaded.path}.corrupt — registering with none, volume directories are kept`,
+        { file: loaded.path },
+      );
+    } else if (loaded.kind === 'ok') {
+      vm.wire = loaded.wire;
+      vm.set = loaded.resources;
+    }
+    const keys = volumeKeys(vm.set);
+    await vm.reconcile(keys, keys, []);
+    return vm;
+  }
+
+  /** The persisted set, as reported on every (re-)registration. */
+  checkpointed(): WireResource[] {
+    return this.wire;
+  }
+
+  /** The agent's persistent volumes. */
+  volumes(): VolumeKey[] {
+    return volumeKeys(this.set);
+  }
+
+  /**
+   * CheckpointResources: validates the complete set (a bad one is refused whole, nothing
+   * applied), persists it, then creates the directories of new volumes and removes those of
+   * volumes no longer listed — unless a live task uses one (kept, logged).
+   */
+  apply(wire: readonly WireResource[], inUse: () => readonly VolumeKey[]): Promise<void> {
+    const next = this.queue.then(async () => {
+      const resources = resourcesFromWire(wire, 'checkpoint_resources.resources');
+      for (const v of resources.volumes()) {
+        if (!v.role.split('/').every(isSafeId)) throw new Error(`checkpoint_resources.resources: role '${v.role}' of volume '${v.volume.id}' is not a safe path`);
+      }
+      const previous = volumeKeys(this.set);
+      await this.checkpoint.save(wire);
+      this.wire = JSON.parse(JSON.stringify(wire)) as WireResource[];
+      this.set = resources;
+      this.log.info('checkpointed resources', { resources: resources.toString() });
+      await this.reconcile(volumeKeys(resources), previous, inUse());
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async attach(sandbox: string, resources: readonly WireResource[]): Promise<void> {
+    // A RunTask right after a CheckpointResources must see the volumes it creates.
+    await this.queue;
+    for (const v of this.attachments(resources)) {
+      let how;
+      try {
+        how = await attachVolume(sandbox, v, this.useMount);
+      } catch (e) {
+        if (!this.useMount || (e as Error).message.includes(`volume '${v.id}'`)) throw e;
+        this.log.warn('bind mounts do not work here: volumes are symlinked into sandboxes', { volume: v.id, error: (e as Error).message });
+        this.useMount = false;
+        how = await attachVolume(sandbox, v, false);
+      }
+      this.log.info('persistent volume attached', { volume: v.id, target: join(sandbox, v.containerPath), mode: v.mode, how });
+    }
+  }
+
+  async release(sandbox: string): Promise<void> {
+    if (!mayMount()) return;
+    const unmounted = await unmountUnder(sandbox);
+    if (unmounted.length > 0) this.log.info('persistent volumes detached', { sandbox, unmounted });
+  }
+
+  /** After recovery: unmounts mounts left in the sandboxes of runs that are not live any more. */
+  async releaseStale(liveSandboxes: readonly string[]): Promise<void> {
+    if (!mayMount()) return;
+    const stale = await unmountStale(join(this.workDir, 'slaves'), liveSandboxes);
+    if (stale.length > 0) this.log.info('mounts of ended runs removed', { unmounted: stale });
+  }
+
+  /** The volumes among a task's (or executor's) resources, checked against the agent's. */
+  private attachments(resources: readonly WireResource[]): VolumeAttachment[] {
+    const held = new Set(volumeKeys(this.set).map(volumeKey));
+    return resourcesFromWire(resources)
+      .volumes()
+      .map((r) => {
+        if (!held.has(volumeKey({ role: r.role, id: r.volume.id }))) throw new Error(`the agent has no persistent volume '${r.volume.id}' of role '${r.role}'`);
+        return { id: r.volume.id, source: volumePath(this.workDir, r.role, r.volume.id), containerPath: r.volume.containerPath, mode: r.volume.mode };
+      });
+  }
+
+  private async reconcile(desired: VolumeKey[], previous: VolumeKey[], inUse: readonly VolumeKey[]): Promise<void> {
+    const { present, unknown } = await this.scan([...desired, ...previous]);
+    const plan = planVolumes({ desired, previous, present, inUse });
+    for (const v of plan.create) {
+      await mkdir(volumePath(this.workDir, v.role, v.id), { recursive: true });
+      this.log.info('persistent volume created', { role: v.role, volume: v.id });
+    }
+    for (const v of plan.remove) {
+      await rm(volumePath(this.workDir, v.role, v.id), { recursive: true, force: true });
+      this.log.info('persistent volume destroyed with its data', { role: v.role, volume: v.id });
+    }
+    for (const v of plan.keptInUse) this.log.warn('a destroyed persistent volume is still used by a live task: its directory is kept', { role: v.role, volume: v.id });
+    for (const path of unknown) this.log.warn('a directory under the volumes root is no volume of this agent: left alone', { path });
+  }
+
+  /** Which volume directories exist, and directories under the root that are not the agent's volumes. */
+  private async scan(known: readonly VolumeKey[]): Promise<{ present: VolumeKey[]; unknown: string[] }> {
+    const root = volumesRoot(this.workDir);
+    const present: VolumeKey[] = [];
+    const unknown: string[] = [];
+    const walk = async (segments: string[]): Promise<void> => {
+      const entries = await readdir(join(root, ...segments), { withFileTypes: true }).catch(() => []);
+      for (const d of entries) {
+        const path = [...segments, d.name];
+        const kind = d.isDirectory() ? classifyVolumeDir(path, known) : 'unknown';
+        if (kind === 'ancestor') await walk(path);
+        else if (kind === 'unknown') unknown.push(join(root, ...path));
+        else present.push(...known.filter((v) => [...v.role.split('/'), v.id].join('/') === path.join('/')));
+      }
+    };
+    await walk([]);
+    return { present, unknown };
+  }
+}
