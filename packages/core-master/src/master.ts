@@ -12,6 +12,7 @@ import type { MasterCommand } from './model/commands.js';
 import { createModel, type FrameworkRecord, type MasterModel, type OfferRecord } from './model/model.js';
 import { Registry } from './model/registry.js';
 import { allocatorInput } from './model/snapshots.js';
+import { recoverRoles } from './roles/role-recovery.js';
 import { MasterMetrics } from './observe/metrics.js';
 import { offerToWire } from './observe/wire-views.js';
 import type { ResolvedMasterOptions } from './options.js';
@@ -146,6 +147,7 @@ export class Master {
       if (wasSubscribed) this.commitLocal({ type: 'frameworkDisconnected', frameworkId: fw.id, at: this.now() });
       this.startFailoverTimer(fw.id, wasSubscribed ? this.options.agentReregisterTimeoutMs : 0);
     }
+    recoverRoles(this, this.options.weights, recovered.roles);
     this.logger.info('registry recovered', {
       frameworks: recovered.frameworks.filter((f) => !f.removed).length,
       removedFrameworks: recovered.frameworks.filter((f) => f.removed).length,

@@ -1,5 +1,6 @@
 import { createLogger, systemClock, type Clock, type Logger } from '@meso/proto';
 import { MasterError } from './errors.js';
+import { checkRoleName, checkWeight, type WeightEntry } from './roles/role-config.js';
 import { parseFaultRules, type FaultRule } from './transport/fault-injection.js';
 
 /** How to start a master. */
@@ -36,6 +37,12 @@ export interface MasterOptions {
    * across master restarts. Defaults to 600000 (10 minutes).
    */
   agentRemovalTimeoutMs?: number;
+  /**
+   * Role weights at start, e.g. `{ prod: 3, dev: 1 }` (each > 0); a role not listed weighs 1.
+   * Not persisted: a weight the operator set through the API (kept in the registry) wins
+   * after a restart. Defaults to none.
+   */
+  weights?: Readonly<Record<string, number>>;
   /** Test-only message faults between the master and its clients; see `fault-injection.ts`. Defaults to none (or MESO_FAULT_INJECTION via startMaster). */
   faultInjection?: readonly FaultRule[];
   /** Time source for every timer of the master. Defaults to the system clock. */
@@ -56,6 +63,7 @@ export interface ResolvedMasterOptions {
   maxMissedPings: number;
   agentReregisterTimeoutMs: number;
   agentRemovalTimeoutMs: number;
+  weights: WeightEntry[];
   faultInjection: readonly FaultRule[];
   clock: Clock;
   logger: Logger;
@@ -72,7 +80,7 @@ export const MASTER_DEFAULTS = {
   maxMissedPings: 5,
   agentReregisterTimeoutMs: 600_000,
   agentRemovalTimeoutMs: 600_000,
-} as const satisfies Omit<ResolvedMasterOptions, 'workDir' | 'clock' | 'logger' | 'faultInjection'>;
+} as const satisfies Omit<ResolvedMasterOptions, 'workDir' | 'clock' | 'logger' | 'faultInjection' | 'weights'>;
 
 function invalid(field: string, message: string): MasterError {
   return new MasterError('INVALID_OPTIONS', message, field);
@@ -83,6 +91,15 @@ function positive(field: string, value: unknown): number {
     throw invalid(field, `must be a positive number, got ${String(value)}`);
   }
   return value;
+}
+
+function weightsOf(weights: unknown): WeightEntry[] {
+  if (weights === undefined) return [];
+  if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) throw invalid('weights', 'must be an object of role -> weight, e.g. { prod: 3 }');
+  return Object.entries(weights).map(([role, weight]) => ({
+    role: checkRoleName(role, `weights.${role}`, 'INVALID_OPTIONS'),
+    weight: checkWeight(weight, `weights.${role}`, 'INVALID_OPTIONS'),
+  }));
 }
 
 /** Fills defaults and validates; throws MasterError INVALID_OPTIONS naming the field. */
@@ -110,6 +127,7 @@ export function resolveMasterOptions(options: MasterOptions): ResolvedMasterOpti
     maxMissedPings,
     agentReregisterTimeoutMs: positive('agentReregisterTimeoutMs', options.agentReregisterTimeoutMs ?? MASTER_DEFAULTS.agentReregisterTimeoutMs),
     agentRemovalTimeoutMs: positive('agentRemovalTimeoutMs', options.agentRemovalTimeoutMs ?? MASTER_DEFAULTS.agentRemovalTimeoutMs),
+    weights: weightsOf(options.weights),
     faultInjection: options.faultInjection === undefined ? [] : parseFaultRules(options.faultInjection, 'faultInjection'),
     clock: options.clock ?? systemClock,
     logger: options.logger ?? createLogger('master'),

@@ -321,5 +321,17 @@ export function apply(model: MasterModel, cmd: MasterCommand): void {
     case 'executorRemoved':
       removeExecutor(model, executorKey(cmd.agentId, cmd.frameworkId, cmd.executorId));
       return;
+    case 'weightsSet':
+      for (const w of cmd.weights) model.weights.set(w.role, { weight: w.weight, source: cmd.source });
+      return;
+    case 'quotaSet':
+      if (cmd.limits.isEmpty()) model.quotas.delete(cmd.role);
+      else model.quotas.set(cmd.role, cmd.limits);
+      return;
+    case 'agentUsageReported': {
+      const agent = model.agents.get(cmd.agentId);
+      if (agent) agent.usage = cmd.usage;
+      return;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { Attribute, FrameworkInfo, Resources, TaskStatus } from '@meso/proto';
+import type { Attribute, FrameworkInfo, ResourceStatistics, Resources, TaskStatus } from '@meso/proto';
 import type { OfferFilter } from '../allocator/types.js';
 import type { AgentMaintenance, ExecutorRecord, OfferRecord, TaskRecord } from './model.js';
 
@@ -11,6 +11,8 @@ export interface AgentAdmission {
   bootId: string;
   attributes: Attribute[];
   total: Resources;
+  /** The isolators the agent applies (AgentInfo.isolators). */
+  isolators?: string[];
 }
 
 /**
@@ -77,7 +79,16 @@ export type MasterCommand =
     }
   | { type: 'statusUpdated'; frameworkId: string; taskId: string; status: TaskStatus; latestState?: number; at: number }
   | { type: 'statusAcknowledged'; frameworkId: string; taskId: string; uuid: string }
-  | { type: 'executorRemoved'; agentId: string; frameworkId: string; executorId: string };
+  | { type: 'executorRemoved'; agentId: string; frameworkId: string; executorId: string }
+  /**
+   * Role weights (validated: role names, weights > 0). `operator` weights are persisted and
+   * win over `options` ones (the master's start flags) after a restart.
+   */
+  | { type: 'weightsSet'; weights: { role: string; weight: number }[]; source: 'options' | 'operator' }
+  /** A role's quota limits (validated scalars); empty limits remove the quota. Persisted. */
+  | { type: 'quotaSet'; role: string; limits: Resources }
+  /** The latest usage an agent sampled, summed over its executors. Volatile: never persisted. */
+  | { type: 'agentUsageReported'; agentId: string; usage: ResourceStatistics };
 
 /** The `type` of every command. */
 export type MasterCommandType = MasterCommand['type'];

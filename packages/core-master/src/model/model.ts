@@ -1,4 +1,4 @@
-import { TaskState, TaskStatus_Reason, TaskStatus_Source, type Attribute, type ExecutorInfo, type FrameworkInfo, type Resources, type TaskInfo, type TaskStatus } from '@meso/proto';
+import { TaskState, TaskStatus_Reason, TaskStatus_Source, type Attribute, type ResourceStatistics, type ExecutorInfo, type FrameworkInfo, type Resources, type TaskInfo, type TaskStatus } from '@meso/proto';
 import type { OfferFilter } from '../allocator/types.js';
 
 /**
@@ -39,6 +39,16 @@ export interface AgentRecord {
   /** When it became UNREACHABLE (milliseconds since the epoch); the removal timeout counts from here. */
   unreachableTime?: number;
   maintenance?: AgentMaintenance;
+  /** The isolators the agent said it applies (AgentInfo.isolators at its latest registration). */
+  isolators?: string[];
+  /** The sum of its executors' latest sampled usage (volatile: never persisted). */
+  usage?: ResourceStatistics;
+}
+
+/** A role's weight and where it came from: the master's options (not persisted) or the operator (persisted, wins after a restart). */
+export interface RoleWeight {
+  weight: number;
+  source: 'options' | 'operator';
 }
 
 /** A framework that has subscribed and not been removed. */
@@ -149,6 +159,10 @@ export interface MasterModel {
   executors: Map<string, ExecutorRecord>;
   offers: Map<string, OfferRecord>;
   filters: OfferFilter[];
+  /** Role weights; a role not listed weighs 1. */
+  weights: Map<string, RoleWeight>;
+  /** Quota limits per role (scalars: cpus, mem, disk, gpus); a role not listed is unlimited. */
+  quotas: Map<string, Resources>;
 }
 
 /** Key of a task in `MasterModel.tasks`. */
@@ -176,6 +190,8 @@ export function createModel(masterId: string, startTime: number, completedTaskLi
     executors: new Map(),
     offers: new Map(),
     filters: [],
+    weights: new Map(),
+    quotas: new Map(),
   };
 }
 

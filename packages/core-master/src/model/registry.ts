@@ -30,19 +30,31 @@ export interface RegistryAgent {
   maintenance?: AgentMaintenance;
 }
 
+/**
+ * The roles' configuration as the registry keeps it, in one document: weights set by the
+ * operator (start-flag weights are not kept: they apply afresh at each start, under these)
+ * and quota limits (scalar name → amount).
+ */
+export interface RegistryRoles {
+  weights: Record<string, number>;
+  quotas: Record<string, Record<string, number>>;
+}
+
 /** What the registry held at start. */
 export interface RecoveredRegistry {
   frameworks: { id: string; info: FrameworkInfo; registeredTime: number; removed: boolean; removedTime?: number; disconnectedTime?: number }[];
   agents: Map<string, RegistryAgent>;
+  roles: RegistryRoles;
 }
 
 const FRAMEWORKS = 'frameworks/';
 const AGENTS = 'agents/';
+const ROLES = 'roles';
 
 /**
  * What must outlive a master, in a StateStore: frameworks (with their failover timeouts
- * and disconnect times) and their removals, and the agents admitted, unreachable (since
- * when) or gone, with their maintenance mode. Tasks are not kept:
+ * and disconnect times) and their removals, the agents admitted, unreachable (since
+ * when) or gone, with their maintenance mode, and the roles' weights and quotas. Tasks are not kept:
  * agents report them when they re-register, as in Mesos.
  *
  * Writes follow the commands applied to the model (`record`), serialized in order, so the
@@ -67,7 +79,8 @@ export class Registry {
       ...(e.value.disconnectedTime !== undefined ? { disconnectedTime: e.value.disconnectedTime } : {}),
     }));
     const agents = new Map((await this.store.list<RegistryAgent>(AGENTS)).map((e) => [e.key.slice(AGENTS.length), e.value]));
-    return { frameworks, agents };
+    const roles = (await this.store.get<RegistryRoles>(ROLES))?.value ?? { weights: {}, quotas: {} };
+    return { frameworks, agents, roles };
   }
 
   /**
@@ -150,8 +163,27 @@ export class Registry {
           await this.store.put(`${AGENTS}${cmd.agentId}`, value);
         };
       }
+      case 'weightsSet':
+      case 'quotaSet': {
+        if (cmd.type === 'weightsSet' && cmd.source !== 'operator') return undefined;
+        const value = rolesDocument(model);
+        return async () => void (await this.store.put(ROLES, value));
+      }
       default:
         return undefined;
     }
   }
+}
+
+/** The registry's roles document for the model now: operator weights and every quota. */
+function rolesDocument(model: MasterModel): RegistryRoles {
+  const weights: Record<string, number> = {};
+  for (const [role, w] of model.weights) if (w.source === 'operator') weights[role] = w.weight;
+  const quotas: Record<string, Record<string, number>> = {};
+  for (const [role, limits] of model.quotas) {
+    const scalars: Record<string, number> = {};
+    for (const r of limits.toList()) if (r.kind === 'scalar') scalars[r.name] = r.value;
+    quotas[role] = scalars;
+  }
+  return { weights, quotas };
 }

@@ -3,7 +3,7 @@ import type { AllocatorInput } from '../allocator/types.js';
 import type { MasterModel } from './model.js';
 
 /** The allocator's view of the model at `now` (copies; the allocator cannot touch the model). */
-export function allocatorInput(model: MasterModel, now: number, weights?: ReadonlyMap<string, number>): AllocatorInput {
+export function allocatorInput(model: MasterModel, now: number): AllocatorInput {
   return {
     agents: [...model.agents.values()].map((a) => ({
       id: a.id,
@@ -18,7 +18,8 @@ export function allocatorInput(model: MasterModel, now: number, weights?: Readon
       return { id: f.id, roles: [...f.info.roles], suppressedRoles: new Set(f.suppressedRoles), active: f.connected, allocation };
     }),
     filters: model.filters.filter((f) => f.until > now),
-    ...(weights ? { weights } : {}),
+    ...(model.weights.size > 0 ? { weights: new Map([...model.weights].map(([role, w]) => [role, w.weight])) } : {}),
+    ...(model.quotas.size > 0 ? { quotas: new Map(model.quotas) } : {}),
     now,
   };
 }
