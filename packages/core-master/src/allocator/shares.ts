@@ -17,9 +17,28 @@ export function dominantShare(allocation: Resources | undefined, total: Resource
   return share;
 }
 
-/** Orders ids by ascending share, ties by id, so the order is deterministic. */
-export function sortByShare<T extends string>(ids: Iterable<T>, shareOf: (id: T) => number): T[] {
-  const withShare = [...ids].map((id) => ({ id, share: shareOf(id) }));
-  withShare.sort((a, b) => a.share - b.share || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return withShare.map((x) => x.id);
+/** A scalar amount in thousandths, as Resources keeps it (so sums are exact integers). */
+const millis = (value: number): number => Math.round(value * 1000);
+
+/** The SHARE_RESOURCES amounts of `resources`, in thousandths, in SHARE_RESOURCES order. */
+export function shareVector(resources: Resources | undefined): number[] {
+  return SHARE_RESOURCES.map((name) => (resources ? millis(resources.scalar(name)) : 0));
+}
+
+/** Adds `b` into `a` (both share vectors). */
+export function addInto(a: number[], b: readonly number[]): void {
+  for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + (b[i] as number);
+}
+
+/**
+ * `dominantShare` over share vectors: the same number, bit for bit (each amount is the
+ * same thousandths ÷ 1000 that `Resources.scalar` returns), without touching Resources.
+ */
+export function vectorShare(allocation: readonly number[], total: readonly number[]): number {
+  let share = 0;
+  for (let i = 0; i < total.length; i++) {
+    const whole = (total[i] as number) / 1000;
+    if (whole > 0) share = Math.max(share, (allocation[i] as number) / 1000 / whole);
+  }
+  return share;
 }
