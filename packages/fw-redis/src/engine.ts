@@ -4,7 +4,7 @@ import { decideFailover, type DetectionPolicy } from './failover.js';
 import { activeMembers, isLiveMember, masterOf, memberTaskId, type InstanceRecord, type MemberRecord, type Observation } from './model.js';
 import { missingMembers, planPlacements, type OfferSlot, type Placement } from './planner.js';
 import { Prober } from './prober.js';
-import { checkCapacity, checkFeasible, checkReplicas, taskMemFor, type AgentCapacity, type CreateRequest } from './sizing.js';
+import { checkCapacity, checkFeasible, checkReplicas, taskMemFor, V1_FIELDS, type AgentCapacity, type CreateRequest, type FieldNames } from './sizing.js';
 import type { RedisState } from './state.js';
 import { serverTaskSpec } from './task-spec.js';
 
@@ -160,12 +160,15 @@ export class RedisEngine {
 
   // ---- the API's writes -----------------------------------------------------------------
 
-  /** Creates an instance (validated against the agents known); launches follow from offers. */
-  create(req: CreateRequest): Promise<InstanceRecord> {
+  /**
+   * Creates an instance (validated against the agents known); launches follow from offers.
+   * `fields` names the request's fields in errors (MrRedis's names by default).
+   */
+  create(req: CreateRequest, fields: FieldNames = V1_FIELDS): Promise<InstanceRecord> {
     return this.serial(async () => {
       const existing = this.state.instances.get(req.name);
       if (existing && existing.status !== 'DELETED') throw new RedisFwError('INSTANCE_EXISTS', `instance ${req.name} exists (${existing.status})`, { field: 'name' });
-      checkFeasible([...this.agents.values()], req.capacityMb, 1 + req.replicas, req.distribution, this.o.taskCpus);
+      checkFeasible([...this.agents.values()], req.capacityMb, 1 + req.replicas, req.distribution, this.o.taskCpus, fields);
       const record: InstanceRecord = {
         name: req.name,
         capacityMb: req.capacityMb,
@@ -199,11 +202,11 @@ export class RedisEngine {
   }
 
   /** Changes the number of replicas: new ones from offers, surplus ones (newest first) killed. */
-  scale(name: string, replicasInput: unknown): Promise<InstanceRecord> {
+  scale(name: string, replicasInput: unknown, fields: FieldNames = V1_FIELDS): Promise<InstanceRecord> {
     return this.serial(async () => {
-      const replicas = checkReplicas(replicasInput);
+      const replicas = checkReplicas(replicasInput, fields.replicas);
       const inst = this.mustLive(name);
-      if (replicas > inst.replicas) checkFeasible([...this.agentsWithout(inst)], inst.capacityMb, 1 + replicas, inst.distribution, this.o.taskCpus);
+      if (replicas > inst.replicas) checkFeasible([...this.agentsWithout(inst)], inst.capacityMb, 1 + replicas, inst.distribution, this.o.taskCpus, fields);
       const active = activeMembers(inst);
       const surplus = active.filter((m) => m.taskId !== inst.masterTaskId).sort((a, b) => b.seq - a.seq).slice(0, Math.max(0, active.length - 1 - replicas));
       const ids = new Set(surplus.map((m) => m.taskId));
@@ -215,12 +218,12 @@ export class RedisEngine {
   }
 
   /** Changes `maxmemory` of every server (CONFIG SET), within the memory their tasks were given. */
-  updateMemory(name: string, mbInput: unknown): Promise<InstanceRecord> {
+  updateMemory(name: string, mbInput: unknown, fields: FieldNames = V1_FIELDS): Promise<InstanceRecord> {
     return this.serial(async () => {
-      const mb = checkCapacity(mbInput, 'capacity');
+      const mb = checkCapacity(mbInput, fields.capacityMb);
       const inst = this.mustLive(name);
-      const room = Math.min(...activeMembers(inst).map((m) => m.taskMemMb - (taskMemFor(0))), Number.POSITIVE_INFINITY);
-      if (mb > room) throw new RedisFwError('UNSATISFIABLE', `capacity: ${mb} MB is above what the running servers' tasks were given (${room} MB); scale in new servers or recreate the instance`, { field: 'capacity' });
+      const room = Math.min(...activeMembers(inst).map((m) => m.taskMemMb - taskMemFor(0)), Number.POSITIVE_INFINITY);
+      if (mb > room) throw new RedisFwError('UNSATISFIABLE', `${fields.capacityMb}: ${mb} MB is above what the running servers' tasks were given (${room} MB); recreate the instance to grow it`, { field: fields.capacityMb });
       await this.put({ ...inst, capacityMb: mb });
       return this.state.instances.get(name)!;
     });

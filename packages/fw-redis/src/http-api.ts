@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RedisEngine } from './engine.js';
 import { HTTP_STATUS, invalid, RedisFwError } from './errors.js';
-import { validateCreate } from './sizing.js';
+import { V2_FIELDS, validateCreate } from './sizing.js';
 import { instanceView, metricsText, mrRedisStatus } from './views.js';
 
 interface Reply {
@@ -83,8 +83,8 @@ async function v2(engine: RedisEngine, sentinel: string, method: string, parts: 
       const known = ['name', 'capacityMb', 'replicas', 'distribution'];
       const unknown = Object.keys(body).filter((k) => !known.includes(k));
       if (unknown.length > 0) throw invalid(unknown[0]!, `unknown field (known: ${known.join(', ')})`);
-      const r = validateCreate({ name: body['name'], capacityMb: body['capacityMb'], replicas: body['replicas'] ?? 0, distribution: body['distribution'] }, { capacityMb: 'capacityMb', replicas: 'replicas', masters: 'masters', distribution: 'distribution' });
-      await engine.create(r);
+      const r = validateCreate({ name: body['name'], capacityMb: body['capacityMb'], replicas: body['replicas'] ?? 0, distribution: body['distribution'] }, V2_FIELDS);
+      await engine.create(r, V2_FIELDS);
       return { status: 201, body: view(r.name) };
     }
   } else if (parts.length === 1) {
@@ -100,8 +100,8 @@ async function v2(engine: RedisEngine, sentinel: string, method: string, parts: 
       const body = objectBody(await readBody(req));
       const unknown = Object.keys(body).filter((k) => k !== 'replicas' && k !== 'capacityMb');
       if (unknown.length > 0) throw invalid(unknown[0]!, 'unknown field (known: replicas, capacityMb)');
-      if (body['capacityMb'] !== undefined) await engine.updateMemory(name, body['capacityMb']);
-      if (body['replicas'] !== undefined) await engine.scale(name, body['replicas']);
+      if (body['capacityMb'] !== undefined) await engine.updateMemory(name, body['capacityMb'], V2_FIELDS);
+      if (body['replicas'] !== undefined) await engine.scale(name, body['replicas'], V2_FIELDS);
       if (!engine.state.instances.has(name)) throw new RedisFwError('INSTANCE_NOT_FOUND', `no instance named ${name}`, { field: 'name' });
       return { status: 200, body: view(name) };
     }

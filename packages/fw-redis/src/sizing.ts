@@ -20,6 +20,19 @@ export const MAX_REPLICAS = 100;
 /** The task mem (MB) of a server whose `maxmemory` is `capacityMb`. */
 export const taskMemFor = (capacityMb: number): number => capacityMb + TASK_MEM_OVERHEAD_MB;
 
+/** How an API names the request's fields in its errors. */
+export interface FieldNames {
+  capacityMb: string;
+  replicas: string;
+  masters: string;
+  distribution: string;
+}
+
+/** MrRedis's names (`/v1`). */
+export const V1_FIELDS: FieldNames = { capacityMb: 'capacityMB', replicas: 'slaves', masters: 'masters', distribution: 'Distribution' };
+/** Our JSON API's names (`/v2`). */
+export const V2_FIELDS: FieldNames = { capacityMb: 'capacityMb', replicas: 'replicas', masters: 'masters', distribution: 'distribution' };
+
 /** A validated request to create an instance. */
 export interface CreateRequest {
   name: string;
@@ -60,7 +73,7 @@ export function checkReplicas(v: unknown, field = 'slaves'): number {
 }
 
 /** Validates the fields of a create request (not yet against the cluster). */
-export function validateCreate(input: { name: unknown; capacityMb: unknown; masters?: unknown; replicas: unknown; distribution?: unknown }, fields = { capacityMb: 'capacityMB', replicas: 'slaves', masters: 'masters', distribution: 'Distribution' }): CreateRequest {
+export function validateCreate(input: { name: unknown; capacityMb: unknown; masters?: unknown; replicas: unknown; distribution?: unknown }, fields: FieldNames = V1_FIELDS): CreateRequest {
   const name = checkName(input.name);
   const capacityMb = checkCapacity(input.capacityMb, fields.capacityMb);
   if (input.masters !== undefined && input.masters !== 1) throw invalid(fields.masters, `must be 1 (an instance has one master; use replicas for more servers), got ${JSON.stringify(input.masters)}`);
@@ -82,7 +95,7 @@ export function slotsFor(agents: readonly AgentCapacity[], taskMemMb: number, cp
  * `distribution` per agent. With no agent known yet (fw-redis just started) it accepts: the
  * instance then waits in CREATING and says why.
  */
-export function checkFeasible(agents: readonly AgentCapacity[], capacityMb: number, members: number, distribution: number, cpus: number, fields = { capacityMb: 'capacityMB', replicas: 'slaves' }): void {
+export function checkFeasible(agents: readonly AgentCapacity[], capacityMb: number, members: number, distribution: number, cpus: number, fields: Pick<FieldNames, 'capacityMb' | 'replicas'> = V1_FIELDS): void {
   if (agents.length === 0) return;
   const mem = taskMemFor(capacityMb);
   const largest = Math.max(...agents.map((a) => a.memMb));
