@@ -2,7 +2,7 @@ import { isTerminalState, OfferBuilder, type Clock, type Logger, type Offer, typ
 import { RedisFwError } from './errors.js';
 import { decideFailover, type DetectionPolicy } from './failover.js';
 import { activeMembers, isLiveMember, masterOf, memberTaskId, type InstanceRecord, type MemberRecord, type Observation } from './model.js';
-import { missingMembers, planPlacements, type OfferSlot, type Placement } from './planner.js';
+import { missingMembers, pickPort, planPlacements, type OfferSlot, type Placement } from './planner.js';
 import { Prober } from './prober.js';
 import { checkCapacity, checkFeasible, checkReplicas, taskMemFor, V1_FIELDS, type AgentCapacity, type CreateRequest, type FieldNames } from './sizing.js';
 import type { RedisState } from './state.js';
@@ -300,6 +300,7 @@ export class RedisEngine {
       memMb: o.resources.scalar('mem'),
       cpus: o.resources.scalar('cpus'),
       ports: o.resources.ranges('ports').reduce((s, r) => s + r.end - r.begin + 1, 0),
+      // (ports already used by our servers on a shared host are skipped when launching)
     }));
     const { placements, waiting } = planPlacements(live, slots, this.o.taskCpus);
     for (const i of live) if (!waiting.has(i.name)) this.waiting.delete(i.name);
@@ -325,10 +326,16 @@ export class RedisEngine {
   /** Records the members placed in one offer (LAUNCHING, durable), then launches them. */
   private async launchIn(offer: Offer, placements: Placement[]): Promise<void> {
     const ip = offer.agentEndpoint.slice(0, offer.agentEndpoint.lastIndexOf(':')) || offer.hostname;
+    const pools = offer.resources.toList().flatMap((r) => (r.name === 'ports' && r.kind === 'ranges' ? [r] : []));
+    const taken = new Set([...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.ip === ip).map((m) => m.port)));
     const builder = new OfferBuilder(offer);
     const byInstance = new Map<string, InstanceRecord>();
     const specs = [];
     for (const p of placements) {
+      const pool = pools.find((r) => pickPort(r.ranges, taken) !== undefined);
+      if (!pool) break;
+      const port = pickPort(pool.ranges, taken)!;
+      taken.add(port);
       const inst = byInstance.get(p.instance) ?? structuredClone(this.state.instances.get(p.instance)!);
       byInstance.set(p.instance, inst);
       const seq = inst.nextSeq++;
@@ -338,7 +345,7 @@ export class RedisEngine {
         agentId: offer.agentId,
         hostname: offer.hostname,
         ip,
-        port: 0,
+        port,
         capacityMb: p.capacityMb,
         taskMemMb: p.taskMemMb,
         ...(p.volumeId ? { volumeId: p.volumeId } : {}),
@@ -346,12 +353,16 @@ export class RedisEngine {
         launchedAt: this.clock.now(),
       };
       const master = masterOf(inst);
-      const replicaOf = p.role === 'replica' && master && isLiveMember(master) && master.port > 0 ? { ip: master.ip, port: master.port } : undefined;
-      const spec = serverTaskSpec(inst.name, member, { redisServer: this.o.redisServer, cpus: this.o.taskCpus, ...(replicaOf ? { replicaOf } : {}) });
-      member.port = builder.add(spec, member.taskId).ports[0]!;
+      const replicaOf = p.role === 'replica' && master && isLiveMember(master) ? { ip: master.ip, port: master.port } : undefined;
+      const spec = serverTaskSpec(inst.name, member, { redisServer: this.o.redisServer, cpus: this.o.taskCpus, role: pool.role, ...(replicaOf ? { replicaOf } : {}) });
+      builder.add(spec, member.taskId);
       inst.members.push(member);
       if (p.role === 'master') inst.masterTaskId = member.taskId;
       specs.push(spec);
+    }
+    if (specs.length === 0) {
+      await this.scheduler.decline(offer.id, { refuseSeconds: this.o.refuseSeconds }).catch(() => undefined);
+      return;
     }
     for (const inst of byInstance.values()) await this.put(inst);
     this.counters.launched += specs.length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceRecord, MemberRecord } from './model.js';
-import { planPlacements, type OfferSlot } from './planner.js';
+import { pickPort, planPlacements, type OfferSlot } from './planner.js';
 
 const inst = (over: Partial<InstanceRecord> = {}): InstanceRecord => ({
   name: 'x', capacityMb: 32, replicas: 2, distribution: 1, status: 'CREATING', epoch: 0, members: [], nextSeq: 0, createdAt: 0, failovers: [], ...over,
@@ -52,5 +52,13 @@ describe('planPlacements', () => {
   it('launches a new master when the instance has none recorded', () => {
     const i = inst({ replicas: 0, members: [member(0, 'a', 'ENDED')], nextSeq: 1, status: 'RUNNING' });
     expect(planPlacements([i], [offer('a')], 0.1).placements).toEqual([expect.objectContaining({ role: 'master' })]);
+  });
+});
+
+describe('pickPort', () => {
+  it('takes the lowest port not used by our servers on that address', () => {
+    expect(pickPort([{ begin: 31000, end: 31002 }], new Set())).toBe(31000);
+    expect(pickPort([{ begin: 32000, end: 32001 }, { begin: 31000, end: 31001 }], new Set([31000]))).toBe(31001);
+    expect(pickPort([{ begin: 31000, end: 31001 }], new Set([31000, 31001]))).toBeUndefined();
   });
 });

@@ -85,3 +85,12 @@ export function planPlacements(instances: readonly InstanceRecord[], offers: rea
   }
   return { placements, waiting };
 }
+
+/**
+ * The lowest port of `ranges` not in `taken`. Agents on one host (a laptop's `meso local`) offer
+ * the same ranges, so ports fw-redis's own servers already use on that address are skipped.
+ */
+export function pickPort(ranges: ReadonlyArray<{ begin: number; end: number }>, taken: ReadonlySet<number>): number | undefined {
+  for (const r of [...ranges].sort((a, b) => a.begin - b.begin)) for (let p = r.begin; p <= r.end; p++) if (!taken.has(p)) return p;
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import type { TaskSpec } from '@meso/sdk-scheduler';
+import { Resources, type TaskSpec } from '@meso/sdk-scheduler';
 import { dataDirExpression } from './data-dir.js';
 import type { MemberRecord } from './model.js';
 
@@ -8,6 +8,8 @@ export interface ServerTaskOptions {
   redisServer: string;
   /** cpus of each server task. */
   cpus: number;
+  /** The role of the offer's resources the task takes (the port's, cpus' and mem's). */
+  role: string;
   /** The master to replicate from at start (replicas), so a new replica never serves as a master. */
   replicaOf?: { ip: string; port: number };
 }
@@ -15,7 +17,7 @@ export interface ServerTaskOptions {
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * The task of one redis-server: listens on the port it was offered (`$PORT0`), `maxmemory` its
+ * The task of one redis-server: listens on its member's port (offered, given as `$PORT0`), `maxmemory` its
  * capacity, AOF on in its data directory, no RDB snapshots, replica-priority 100.
  */
 export function serverTaskSpec(instance: string, m: MemberRecord, o: ServerTaskOptions): TaskSpec {
@@ -37,8 +39,11 @@ export function serverTaskSpec(instance: string, m: MemberRecord, o: ServerTaskO
   return {
     taskId: m.taskId,
     name: `redis ${instance} #${m.seq}`,
-    resources: { cpus: o.cpus, mem: m.taskMemMb },
-    ports: 1,
+    resources: Resources.of([
+      { name: 'cpus', kind: 'scalar', value: o.cpus, role: o.role },
+      { name: 'mem', kind: 'scalar', value: m.taskMemMb, role: o.role },
+      { name: 'ports', kind: 'ranges', ranges: [{ begin: m.port, end: m.port }], role: o.role },
+    ]),
     command: { shell: `mkdir -p ${dataDirExpression} && exec ${quote(o.redisServer)} ${args.join(' ')}` },
     labels: { 'meso.redis.instance': instance },
     killGracePeriodSeconds: 5,
