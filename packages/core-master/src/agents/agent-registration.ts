@@ -20,6 +20,7 @@ import { masterStatus } from '../observe/wire-views.js';
 import { startPinging } from './agent-health.js';
 import { refuseGoneAgent } from './agent-removal.js';
 import { killTasksForDrain } from './maintenance.js';
+import { registeredResources } from '../reservations/agent-total.js';
 
 function agentResources(reg: RegisterAgent): Resources {
   let total: Resources;
@@ -111,7 +112,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   const info = reg.agentInfo;
   if (!info) throw new MasterError('INVALID_ARGUMENT', 'agent_info is required', 'agent_info');
   if (!info.hostname) throw new MasterError('INVALID_ARGUMENT', 'hostname is required', 'agent_info.hostname');
-  const total = agentResources(reg);
+  const { total, staticResources, checkpointed } = registeredResources(agentResources(reg), reg.checkpointedResources);
   const attributes = attributesFromWire(info.attributes);
   const reregistered = !!info.id?.value;
   const agentId = info.id?.value || master.ids.agentId();
@@ -172,7 +173,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
 
   master.commitLocal({
     type: 'agentAdmitted',
-    agent: { id: agentId, hostname: info.hostname, endpoint: info.endpoint, version: info.version, bootId: info.bootId, attributes, total },
+    agent: { id: agentId, hostname: info.hostname, endpoint: info.endpoint, version: info.version, bootId: info.bootId, attributes, total, isolators: [...info.isolators], staticResources, checkpointed },
     reregistered,
     tasks,
     executors: reregistered ? reportedExecutors(master, agentId, reg) : [],

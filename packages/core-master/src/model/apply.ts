@@ -328,6 +328,14 @@ export function apply(model: MasterModel, cmd: MasterCommand): void {
       if (cmd.limits.isEmpty()) model.quotas.delete(cmd.role);
       else model.quotas.set(cmd.role, cmd.limits);
       return;
+    case 'agentResourcesUpdated': {
+      const agent = model.agents.get(cmd.agentId);
+      if (!agent) return;
+      agent.staticResources ??= agent.total;
+      agent.checkpointed = cmd.checkpointed;
+      agent.total = cmd.total;
+      return;
+    }
     case 'agentUsageReported': {
       const agent = model.agents.get(cmd.agentId);
       if (agent) agent.usage = cmd.usage;

@@ -13,6 +13,10 @@ export interface AgentAdmission {
   total: Resources;
   /** The isolators the agent applies (AgentInfo.isolators). */
   isolators?: string[];
+  /** Its static resources, when `total` also holds checkpointed ones. */
+  staticResources?: Resources;
+  /** Its dynamic reservations and persistent volumes (RegisterAgent.checkpointed_resources). */
+  checkpointed?: Resources;
 }
 
 /**
@@ -87,6 +91,8 @@ export type MasterCommand =
   | { type: 'weightsSet'; weights: { role: string; weight: number }[]; source: 'options' | 'operator' }
   /** A role's quota limits (validated scalars); empty limits remove the quota. Persisted. */
   | { type: 'quotaSet'; role: string; limits: Resources }
+  /** RESERVE/UNRESERVE/CREATE/DESTROY changed an agent's dynamic reservations or volumes, hence its total. */
+  | { type: 'agentResourcesUpdated'; agentId: string; checkpointed: Resources; total: Resources }
   /** The latest usage an agent sampled, summed over its executors. Volatile: never persisted. */
   | { type: 'agentUsageReported'; agentId: string; usage: ResourceStatistics };
 

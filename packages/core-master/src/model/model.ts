@@ -43,6 +43,13 @@ export interface AgentRecord {
   isolators?: string[];
   /** The sum of its executors' latest sampled usage (volatile: never persisted). */
   usage?: ResourceStatistics;
+  /** Its static resources (agent_info.resources, static reservations included); `total` when unset. */
+  staticResources?: Resources;
+  /**
+   * Its dynamic reservations and persistent volumes (what it checkpointed; its own on
+   * re-registration). `total` is `agentTotal(staticResources, checkpointed)`.
+   */
+  checkpointed?: Resources;
 }
 
 /** A role's weight and where it came from: the master's options (not persisted) or the operator (persisted, wins after a restart). */
