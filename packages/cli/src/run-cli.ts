@@ -6,6 +6,8 @@ import { executeCommand } from './commands/execute.js';
 import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
 import { masterCommand } from './commands/master.js';
+import { redisCommand } from './commands/redis.js';
+import { simAgentsCommand } from './commands/sim-agents.js';
 import { stateCommand } from './commands/state.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
@@ -17,6 +19,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   app: { run: appCommand, summary: 'Deploy, list, show, scale, restart and remove services on fw-marathon.' },
   job: { run: jobCommand, summary: 'Add, list, run, inspect and remove scheduled jobs on fw-chronos.' },
   batch: { run: batchCommand, summary: 'Submit, follow, list, kill and explain batch jobs on fw-batch.' },
+  redis: { run: redisCommand, summary: 'Create, inspect, scale and delete Redis instances on fw-redis.' },
+  'sim-agents': { run: simAgentsCommand, summary: 'Register many simulated agents with a master (for benchmarks).' },
 };
 
 const HELP = [
@@ -25,7 +29,7 @@ const HELP = [
   'Meso: a two-level cluster resource manager, after Apache Mesos.',
   '',
   'Commands:',
-  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)}${c.summary}`),
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)}${c.summary}`),
   '',
   "Run 'meso COMMAND --help' for a command's flags.",
 ].join('\n');
