@@ -3,11 +3,12 @@ import type { Logger } from '@meso/proto';
 import { startMarathon } from '@meso/fw-marathon';
 import { startChronos } from '@meso/fw-chronos';
 import { startBatch } from '@meso/fw-batch';
+import { startRedis } from '@meso/fw-redis';
 import { usageError } from '../cli-error.js';
 
 /** A reference framework `meso local` can run beside the master and agents. */
 interface LocalFramework {
-  /** Its usual port (Marathon's, Chronos's, and 4800 for batch). */
+  /** Its usual port (Marathon's, Chronos's, MrRedis's, and 4800 for batch). */
   port: number;
   start(options: { master: string; host: string; httpPort: number; workDir: string; logger: Logger }): Promise<{ address: string; close(): Promise<void> }>;
 }
@@ -16,6 +17,8 @@ export const LOCAL_FRAMEWORKS: Record<string, LocalFramework> = {
   marathon: { port: 8080, start: (o) => startMarathon(o) },
   chronos: { port: 4400, start: (o) => startChronos(o) },
   batch: { port: 4800, start: (o) => startBatch(o) },
+  // Its Sentinel-compatible discovery port is Sentinel's 26379, or a free one with free ports.
+  redis: { port: 5656, start: (o) => startRedis({ ...o, sentinelPort: o.httpPort === 0 ? 0 : 26379 }) },
 };
 
 /** Parses `--frameworks marathon,chronos` ('' or 'none' for none), naming an unknown one. */

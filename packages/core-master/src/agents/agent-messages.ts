@@ -4,6 +4,7 @@ import type { Master } from '../master.js';
 import { taskKey } from '../model/model.js';
 import { isTerminalState } from '../model/task-states.js';
 import { pongReceived } from './agent-health.js';
+import { usageReported } from './agent-usage.js';
 import { drainReason } from './maintenance.js';
 
 /**
@@ -71,6 +72,9 @@ export function handleAgentMessage(master: Master, agentId: string, link: AgentL
       return;
     case 'executorMessage':
       executorMessage(master, agentId, m.value);
+      return;
+    case 'usage':
+      usageReported(master, agentId, m.value);
       return;
     case 'register':
       master.logger.warn('agent sent register twice on one link; ignored', { agentId });

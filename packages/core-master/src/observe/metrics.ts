@@ -1,6 +1,7 @@
 import { Resources } from '@meso/proto';
 import { agentDisplayStatus, type MasterModel } from '../model/model.js';
 import { taskStateName } from '../model/task-states.js';
+import { renderRoleAndUsageMetrics } from './role-metrics.js';
 
 /** Upper bounds (seconds) of the allocation-duration histogram buckets. */
 const ALLOCATION_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
@@ -10,7 +11,8 @@ function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-class Lines {
+/** Prometheus text being built. */
+export class Lines {
   readonly out: string[] = [];
   metric(name: string, type: 'gauge' | 'counter' | 'histogram', help: string, samples: [Record<string, string>, number][]): void {
     this.out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -112,6 +114,7 @@ export class MasterMetrics {
     l.metric('meso_master_call_errors_total', 'counter', 'Refused calls and registrations, by error code.', [...this.errorsByCode].sort().map(([code, n]) => [{ code }, n]));
     l.metric('meso_master_reconciliations_deferred', 'gauge', 'Explicit reconciliations waiting for an agent to re-register after a master restart.', [[{}, this.deferredReconciliations]]);
     l.metric('meso_master_kills_deferred', 'gauge', 'Kills of tasks waiting for their agent to re-register (after a master restart, or while it is disconnected or unreachable).', [[{}, this.deferredKills]]);
+    renderRoleAndUsageMetrics(l, model);
     if (this.faultsByAction.size > 0) {
       l.metric('meso_master_faults_injected_total', 'counter', 'Messages dropped or delayed by test-only fault injection, by action.', [...this.faultsByAction].sort().map(([action, n]) => [{ action }, n]));
     }

@@ -15,7 +15,7 @@ export function agentState(model: MasterModel, a: AgentRecord): AgentState {
       endpoint: a.endpoint,
       bootId: a.bootId,
       version: a.version,
-      isolators: [],
+      isolators: a.isolators ?? [],
     },
     status: agentDisplayStatus(model, a),
     total: resourcesToWire(a.total),
@@ -24,7 +24,7 @@ export function agentState(model: MasterModel, a: AgentRecord): AgentState {
     free: resourcesToWire(a.total.subtract(a.used).subtract(a.offered)),
     registeredTime: a.registeredTime / 1000,
     reregisteredTime: (a.reregisteredTime ?? 0) / 1000,
-    usage: undefined,
+    usage: a.usage,
   };
 }
 

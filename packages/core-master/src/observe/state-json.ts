@@ -3,6 +3,7 @@ import { agentDisplayStatus, type MasterModel, type TaskRecord } from '../model/
 import { sumRoles } from '../model/snapshots.js';
 import { taskStateName } from '../model/task-states.js';
 import { MASTER_VERSION } from '../version.js';
+import { usageToJson, type UsageJson } from './usage-json.js';
 
 /** Resources as Mesos's JSON shows them: `{"cpus":4,"mem":4096,"ports":"[31000-32000]","cpus(db)":2}`. */
 export type ResourcesJson = Record<string, number | string>;
@@ -25,6 +26,10 @@ export interface StateJson {
     resources: { total: ResourcesJson; used: ResourcesJson; offered: ResourcesJson; free: ResourcesJson };
     registeredTime: number;
     reregisteredTime?: number;
+    /** The isolators the agent applies (from its registration). */
+    isolators: string[];
+    /** The sum of its executors' latest sampled usage; absent until the agent reports one. */
+    usage?: UsageJson;
   }[];
   /** Agents removed after their removal timeout; refused if they return. */
   goneAgents: { id: string; hostname: string; goneTime: number }[];
@@ -119,6 +124,8 @@ export function stateJson(model: MasterModel): StateJson {
       },
       registeredTime: a.registeredTime / 1000,
       ...(a.reregisteredTime !== undefined ? { reregisteredTime: a.reregisteredTime / 1000 } : {}),
+      isolators: a.isolators ?? [],
+      ...(a.usage ? { usage: usageToJson(a.usage) } : {}),
     })),
     goneAgents: [...model.goneAgents.values()].map((g) => ({ id: g.id, hostname: g.hostname, goneTime: g.goneTime / 1000 })),
     frameworks: [...model.frameworks.values()].map((f) => ({

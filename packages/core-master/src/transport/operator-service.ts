@@ -8,6 +8,7 @@ import { isDrained, taskKey } from '../model/model.js';
 import { agentState, clusterState, frameworkState, metricsFromText } from '../observe/operator-views.js';
 import { taskToWire } from '../observe/wire-views.js';
 import { toGrpcError } from './grpc-errors.js';
+import { rolesCalls } from './roles-grpc.js';
 
 /** The events an applied command means for operators. */
 function eventsOf(master: Master, cmd: MasterCommand): ClusterEvent[] {
@@ -91,7 +92,7 @@ function maintenanceCall(master: Master, action: MaintenanceAction, what: string
   };
 }
 
-/** The Operator service: state, agents, frameworks, tasks, metrics, the cluster event stream and maintenance. */
+/** The Operator service: state, agents, frameworks, tasks, metrics, the cluster event stream, maintenance, and roles (weights, quota). */
 export function operatorService(master: Master): OperatorServer {
   const guard =
     <T>(what: string, fn: () => T) =>
@@ -115,9 +116,7 @@ export function operatorService(master: Master): OperatorServer {
     drainAgent: maintenanceCall(master, 'drain', 'DrainAgent'),
     deactivateAgent: maintenanceCall(master, 'deactivate', 'DeactivateAgent'),
     reactivateAgent: maintenanceCall(master, 'reactivate', 'ReactivateAgent'),
-    getRoles: notYet(master),
-    updateWeights: notYet(master),
-    setQuota: notYet(master),
+    ...rolesCalls(master),
     reserveResources: notYet(master),
     unreserveResources: notYet(master),
     createVolumes: notYet(master),
