@@ -1,60 +1,18 @@
 // Agent recovery on real processes (Mesos: SlaveRecoveryTest): an agent process is killed
 // with SIGKILL while its executors and tasks run on, then started again on the same work
 // dir. The master is the test double of our protocol; the agent is a child process.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskState, TaskStatus_Reason, TaskStatus_Source, type StatusUpdate } from '@meso/proto';
-import { afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { AgentProcess, killRunsUnder } from './support/agent-process.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster } from './support/cluster.js';
 import { executorTask, shellTask } from './support/tasks.js';
-import { frameworkInfo, TestMaster, type TestMasterOptions } from './support/test-master.js';
+import { frameworkInfo } from './support/test-master.js';
 import { groupAlive, processAlive, waitFor } from './support/wait.js';
 
 const S = TaskState;
 const R = TaskStatus_Reason;
-
-/** One test's master, work dir and agent processes; `cleanup()` stops them all, failed test or not. */
-class Cluster {
-  master!: TestMaster;
-  workDir = '';
-  readonly agents: AgentProcess[] = [];
-
-  async start(master: TestMasterOptions = {}): Promise<this> {
-    onTestFailed(() => {
-      for (const [i, a] of this.agents.entries()) console.log(`--- agent process ${i} log ---\n${a.log.slice(-150).join('\n')}`);
-    });
-    this.master = await TestMaster.start(master);
-    this.workDir = await mkdtemp(join(tmpdir(), 'meso-recovery-'));
-    return this;
-  }
-
-  /** Starts an agent process on the cluster's work dir (port 0: a restart reuses the previous port). */
-  agent(extra: Record<string, unknown> = {}): AgentProcess {
-    const a = AgentProcess.start({
-      master: this.master.address,
-      port: 0,
-      workDir: this.workDir,
-      resources: 'cpus:4;mem:4096',
-      hostname: 'test-host',
-      bootId: 'boot-1',
-      executorReregisterTimeoutMs: 5_000,
-      ...extra,
-    });
-    this.agents.push(a);
-    return a;
-  }
-
-  async cleanup(): Promise<void> {
-    for (const a of this.agents) await a.stop().catch(() => undefined);
-    await this.master?.close().catch(() => undefined);
-    if (this.workDir) {
-      await waitFor(() => killRunsUnder(this.workDir) === 0, { what: 'every process of the test to be gone', timeoutMs: 5_000 }).catch(() => undefined);
-      await rm(this.workDir, { recursive: true, force: true });
-    }
-  }
-}
 
 let c: Cluster;
 afterEach(async () => {

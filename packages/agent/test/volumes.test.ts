@@ -1,0 +1,136 @@
+// Persistent volumes on a real agent process (Mesos: PersistentVolumeTest, the agent's
+// side): the test master sends CheckpointResources, tasks write into and read from the
+// volume through their sandbox, the agent is killed with SIGKILL and restarted, and the
+// volume is destroyed by a CheckpointResources that no longer lists it.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseResources, resourcesFromWire, resourcesToWire, TaskState, TaskStatus_Reason, type StatusUpdate } from '@meso/proto';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { volumePath } from '../src/volumes/volume-paths.js';
+import { Cluster, mountsUnder } from './support/cluster.js';
+import { shellTask } from './support/tasks.js';
+import { frameworkInfo } from './support/test-master.js';
+import { waitFor } from './support/wait.js';
+
+const S = TaskState;
+
+let c: Cluster;
+afterEach(async () => {
+  await c?.cleanup();
+});
+
+beforeAll(async () => {
+  await readFile(new URL('../dist/index.js', import.meta.url)).catch(() => {
+    throw new Error('build first: npx tsc -b packages/agent/tsconfig.json');
+  });
+});
+
+const framework = frameworkInfo({ roles: ['db'], checkpoint: true });
+const wire = (text: string) => resourcesToWire(parseResources(text));
+const sandboxOf = (u: StatusUpdate): string => u.status?.containerStatus?.sandbox ?? '';
+const asRoot = process.getuid?.() === 0;
+
+/** A command task holding `volume` (Mesos text, e.g. `disk(db)[v1:data]:64`) that runs `script`. */
+const volumeTask = (taskId: string, volume: string, script: string) => shellTask(taskId, script, { resources: wire(`cpus:0.1;mem:32;${volume}`) });
+
+/** Waits until a task ended and returns its terminal update. */
+async function ended(taskId: string): Promise<StatusUpdate> {
+  return waitFor(() => c.master.updatesOf(taskId).find((u) => [S.TASK_FINISHED, S.TASK_FAILED, S.TASK_ERROR, S.TASK_KILLED].includes(u.status?.state ?? -1)), {
+    what: `${taskId} to end`,
+    timeoutMs: 30_000,
+  });
+}
+
+/** The run's sandbox has nothing mounted once the run is over (its executor exited). */
+async function noMountsLeft(sandbox: string): Promise<void> {
+  await waitFor(async () => (await mountsUnder(sandbox)).length === 0, { what: `no mount left under ${sandbox}`, timeoutMs: 20_000 });
+}
+
+describe('persistent volumes on the agent', () => {
+  it('are created by CheckpointResources, seen by tasks at <sandbox>/<containerPath>, kept across tasks and a kill -9 of the agent, and removed when no longer listed', async () => {
+    c = await new Cluster().start({}, 'meso-volumes-');
+    const first = c.agent();
+    await first.registered();
+    const volume = 'disk(db)[redis-1:data/redis]:64';
+    const dir = volumePath(c.workDir, 'db', 'redis-1');
+    c.master.send({ $case: 'checkpointResources', value: { resources: wire(`cpus(db):1;disk(db):100;${volume}`) } });
+    await waitFor(() => existsSync(dir), { what: `the volume's directory ${dir}` });
+
+    c.master.runTask(volumeTask('writer', volume, 'echo hello > data/redis/greeting'), framework);
+    const wrote = await ended('writer');
+    expect(wrote.status?.state, wrote.status?.message).toBe(S.TASK_FINISHED);
+    expect(await readFile(join(dir, 'greeting'), 'utf8')).toBe('hello\n');
+    await noMountsLeft(sandboxOf(wrote));
+
+    c.master.runTask(volumeTask('reader', volume, 'test "$(cat data/redis/greeting)" = hello'), framework);
+    expect((await ended('reader')).status?.state).toBe(S.TASK_FINISHED);
+
+    await first.crash();
+    const second = c.agent();
+    await second.registered();
+    const reported = resourcesFromWire(c.master.registrations.at(-1)?.checkpointedResources ?? []);
+    expect(reported.toString()).toBe(`cpus(db):1;disk(db):100;${volume}`);
+    c.master.runTask(volumeTask('after-restart', volume, 'test "$(cat data/redis/greeting)" = hello'), framework);
+    expect((await ended('after-restart')).status?.state).toBe(S.TASK_FINISHED);
+
+    c.master.send({ $case: 'checkpointResources', value: { resources: wire('cpus(db):1;disk(db):164') } });
+    await waitFor(() => !existsSync(dir), { what: `the destroyed volume's directory ${dir} to be removed` });
+    await second.crash();
+    await c.agent().registered();
+    expect(resourcesFromWire(c.master.registrations.at(-1)?.checkpointedResources ?? []).toString()).toBe('cpus(db):1;disk(db):164');
+  });
+
+  it('a task naming a volume the agent does not hold fails with CONTAINER_LAUNCH_FAILED, naming the volume', async () => {
+    c = await new Cluster().start({}, 'meso-volumes-');
+    await c.agent().registered();
+    c.master.runTask(volumeTask('t1', 'disk(db)[nope:data]:10', 'true'), framework);
+    const failed = await ended('t1');
+    expect(failed.status?.state).toBe(S.TASK_FAILED);
+    expect(failed.status?.reason).toBe(TaskStatus_Reason.REASON_CONTAINER_LAUNCH_FAILED);
+    expect(failed.status?.message).toContain("'nope'");
+  });
+
+  it('a volume in use is kept when a CheckpointResources drops it, and a read-only volume cannot be written', async () => {
+    expect(asRoot, 'this test needs root: read-only volumes are read-only bind mounts').toBe(true);
+    c = await new Cluster().start({}, 'meso-volumes-');
+    const agent = c.agent();
+    await agent.registered();
+    const ro = 'disk(db)[logs:logs:ro]:8';
+    const dir = volumePath(c.workDir, 'db', 'logs');
+    c.master.send({ $case: 'checkpointResources', value: { resources: wire(ro) } });
+    await waitFor(() => existsSync(dir), { what: `the volume's directory ${dir}` });
+
+    c.master.runTask(volumeTask('ro', ro, 'touch logs/x && exit 0 || exit 7'), framework);
+    const denied = await ended('ro');
+    expect(denied.status?.state).toBe(S.TASK_FAILED);
+    expect(denied.status?.message).toContain('status 7');
+    await noMountsLeft(sandboxOf(denied));
+
+    c.master.runTask(volumeTask('holder', ro, 'sleep 600'), framework);
+    const running = await c.master.waitForUpdate('holder', S.TASK_RUNNING);
+    expect((await mountsUnder(sandboxOf(running))).length).toBe(1);
+    c.master.send({ $case: 'checkpointResources', value: { resources: [] } });
+    await agent.logged('still used by a live task');
+    expect(existsSync(dir)).toBe(true);
+    c.master.kill('holder');
+    await ended('holder');
+    await noMountsLeft(sandboxOf(running));
+  });
+
+  it('the mounts of a run that did not survive an agent crash are removed by the restarted agent; the data stays', async () => {
+    c = await new Cluster().start({}, 'meso-volumes-');
+    await c.agent().registered();
+    const volume = 'disk(db)[v1:data]:16';
+    c.master.send({ $case: 'checkpointResources', value: { resources: wire(volume) } });
+    // A framework that does not checkpoint: its run is killed when the agent comes back.
+    c.master.runTask(volumeTask('t1', volume, 'echo kept > data/f; sleep 600'), frameworkInfo({ roles: ['db'], checkpoint: false }));
+    const running = await c.master.waitForUpdate('t1', S.TASK_RUNNING);
+    const sandbox = sandboxOf(running);
+    if (asRoot) expect(await mountsUnder(sandbox)).toEqual([join(sandbox, 'data')]);
+    await c.agents[0]?.crash();
+    await c.agent().registered();
+    await noMountsLeft(sandbox);
+    expect(await readFile(join(volumePath(c.workDir, 'db', 'v1'), 'f'), 'utf8')).toBe('kept\n');
+  });
+});
