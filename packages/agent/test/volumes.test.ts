@@ -3,13 +3,14 @@
 // volume through their sandbox, the agent is killed with SIGKILL and restarted, and the
 // volume is destroyed by a CheckpointResources that no longer lists it.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseResources, resourcesFromWire, resourcesToWire, TaskState, TaskStatus_Reason, type StatusUpdate } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { volumePath } from '../src/volumes/volume-paths.js';
 import { Cluster, mountsUnder } from './support/cluster.js';
-import { shellTask } from './support/tasks.js';
+import { executorTask, shellTask } from './support/tasks.js';
 import { frameworkInfo } from './support/test-master.js';
 import { waitFor } from './support/wait.js';
 
@@ -30,6 +31,7 @@ const framework = frameworkInfo({ roles: ['db'], checkpoint: true });
 const wire = (text: string) => resourcesToWire(parseResources(text));
 const sandboxOf = (u: StatusUpdate): string => u.status?.containerStatus?.sandbox ?? '';
 const asRoot = process.getuid?.() === 0;
+const executorCommand = `exec "${process.execPath}" "${fileURLToPath(new URL('./fixtures/test-executor.mjs', import.meta.url))}"`;
 
 /** A command task holding `volume` (Mesos text, e.g. `disk(db)[v1:data]:64`) that runs `script`. */
 const volumeTask = (taskId: string, volume: string, script: string) => shellTask(taskId, script, { resources: wire(`cpus:0.1;mem:32;${volume}`) });
@@ -132,5 +134,27 @@ describe('persistent volumes on the agent', () => {
     await c.agent().registered();
     await noMountsLeft(sandbox);
     expect(await readFile(join(volumePath(c.workDir, 'db', 'v1'), 'f'), 'utf8')).toBe('kept\n');
+  });
+
+  it('a task given to a running custom executor has its volume in the executor\'s sandbox before the executor gets it', async () => {
+    c = await new Cluster().start({}, 'meso-volumes-');
+    await c.agent().registered();
+    const volume = 'disk(db)[v2:state/db]:16';
+    c.master.send({ $case: 'checkpointResources', value: { resources: wire(volume) } });
+    c.master.runTask(executorTask('a', 'exec-1', executorCommand), framework);
+    const first = await c.master.waitForUpdate('a', S.TASK_RUNNING);
+    const target = join(sandboxOf(first), 'state', 'db');
+    expect(existsSync(target)).toBe(false);
+
+    c.master.runTask(executorTask('b', 'exec-1', executorCommand, { resources: wire(`cpus:0.1;${volume}`) }), framework);
+    await c.master.waitForUpdate('b', S.TASK_RUNNING);
+    await writeFile(join(target, 'through-sandbox'), 'x');
+    expect(await readFile(join(volumePath(c.workDir, 'db', 'v2'), 'through-sandbox'), 'utf8')).toBe('x');
+
+    c.master.runTask(executorTask('c', 'exec-1', executorCommand, { resources: wire('cpus:0.1;disk(db)[other:x]:1') }), framework);
+    const failed = await ended('c');
+    expect([failed.status?.state, failed.status?.reason]).toEqual([S.TASK_FAILED, TaskStatus_Reason.REASON_CONTAINER_LAUNCH_FAILED]);
+    expect(failed.status?.message).toContain("'other'");
+    expect(c.master.updatesOf('a').at(-1)?.status?.state).toBe(S.TASK_RUNNING);
   });
 });
