@@ -54,6 +54,7 @@ export function mayMount(): boolean {
  */
 export async function attachVolume(sandbox: string, v: VolumeAttachment, useMount: boolean): Promise<AttachMethod> {
   const target = join(sandbox, v.containerPath);
+  await insideSandbox(sandbox, await deepestExisting(dirname(target)), v);
   await mkdir(dirname(target), { recursive: true });
   await insideSandbox(sandbox, dirname(target), v);
   const existing = await lstat(target).catch(() => undefined);
@@ -106,4 +107,11 @@ async function unmount(target: string): Promise<void> {
 async function insideSandbox(sandbox: string, dir: string, v: VolumeAttachment): Promise<void> {
   const [root, real] = await Promise.all([realpath(sandbox), realpath(dir)]);
   if (real !== root && !real.startsWith(`${root}${sep}`)) throw new Error(`volume '${v.id}': ${v.containerPath} leads outside the sandbox`);
+}
+
+/** The path itself, or its nearest ancestor that exists (checked before anything is created). */
+async function deepestExisting(path: string): Promise<string> {
+  for (let p = path; ; p = dirname(p)) {
+    if ((await lstat(p).catch(() => undefined)) || dirname(p) === p) return p;
+  }
 }
