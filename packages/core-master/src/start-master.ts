@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { AgentLinkService, OperatorService, SchedulerService } from '@meso/proto';
+import { AgentLinkService, createPortMux, OperatorService, SchedulerService } from '@meso/proto';
 import { FileStateStore, StateError } from '@meso/state';
 import { MasterError } from './errors.js';
 import { Master } from './master.js';
@@ -11,7 +11,6 @@ import { agentLinkService } from './transport/agent-link-service.js';
 import { httpHandler } from './transport/http-endpoints.js';
 import { operatorService } from './transport/operator-service.js';
 import { faultRulesFromEnv } from './transport/fault-injection.js';
-import { createPortMux } from './transport/port-mux.js';
 import { schedulerService } from './transport/scheduler-service.js';
 
 /** A running master. */

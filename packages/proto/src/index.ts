@@ -25,4 +25,5 @@ export {
 } from './errors.js';
 export { type Clock, type TimerHandle, systemClock, FakeClock, MAX_TIMER_MS } from './runtime/clock.js';
 export { type Logger, type LogLevel, type LogFields, type ConsoleLoggerOptions, createLogger, silentLogger } from './runtime/logger.js';
+export { createPortMux, type PortMuxTargets } from './runtime/port-mux.js';
 export { type TaskStateName, TASK_STATE_NAMES, isTerminalStateName } from './task-state.js';
