@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskState, TaskStatus_Reason, TaskStatus_Source, type StatusUpdate } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from './support/cluster.js';
+import { Cluster, requireBuiltAgent } from './support/cluster.js';
 import { executorTask, shellTask } from './support/tasks.js';
 import { frameworkInfo } from './support/test-master.js';
 import { groupAlive, processAlive, waitFor } from './support/wait.js';
@@ -19,11 +19,7 @@ afterEach(async () => {
   await c?.cleanup();
 });
 
-beforeAll(async () => {
-  await readFile(new URL('../dist/index.js', import.meta.url)).catch(() => {
-    throw new Error('build first: npx tsc -b packages/agent/tsconfig.json');
-  });
-});
+beforeAll(requireBuiltAgent);
 
 const checkpointing = frameworkInfo({ checkpoint: true });
 const executorCommand = `exec "${process.execPath}" "${fileURLToPath(new URL('./fixtures/test-executor.mjs', import.meta.url))}"`;

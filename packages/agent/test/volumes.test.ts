@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseResources, resourcesFromWire, resourcesToWire, TaskState, TaskStatus_Reason, type StatusUpdate } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { volumePath } from '../src/volumes/volume-paths.js';
-import { Cluster, mountsUnder } from './support/cluster.js';
+import { Cluster, mountsUnder, requireBuiltAgent } from './support/cluster.js';
 import { executorTask, shellTask } from './support/tasks.js';
 import { frameworkInfo } from './support/test-master.js';
 import { waitFor } from './support/wait.js';
@@ -21,11 +21,7 @@ afterEach(async () => {
   await c?.cleanup();
 });
 
-beforeAll(async () => {
-  await readFile(new URL('../dist/index.js', import.meta.url)).catch(() => {
-    throw new Error('build first: npx tsc -b packages/agent/tsconfig.json');
-  });
-});
+beforeAll(requireBuiltAgent);
 
 const framework = frameworkInfo({ roles: ['db'], checkpoint: true });
 const wire = (text: string) => resourcesToWire(parseResources(text));

@@ -62,3 +62,10 @@ export async function mountsUnder(dir: string): Promise<string[]> {
     .filter((p) => p === dir || p.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
 }
+
+/** The agent processes run the built package: fails with how to build it when dist is missing. */
+export async function requireBuiltAgent(): Promise<void> {
+  await readFile(new URL('../../dist/index.js', import.meta.url)).catch(() => {
+    throw new Error('build first: npx tsc -b packages/agent/tsconfig.json');
+  });
+}
