@@ -117,7 +117,9 @@ export class VolumeManager implements RunVolumes {
   /** The volumes among a task's (or executor's) resources, checked against the agent's. */
   private attachments(resources: readonly WireResource[]): VolumeAttachment[] {
     const held = new Set(volumeKeys(this.set).map(volumeKey));
-    return resourcesFromWire(resources)
+    const volumes = resources.filter((r) => r.disk?.persistence);
+    if (volumes.length === 0) return [];
+    return resourcesFromWire(volumes)
       .volumes()
       .map((r) => {
         if (!held.has(volumeKey({ role: r.role, id: r.volume.id }))) throw new Error(`the agent has no persistent volume '${r.volume.id}' of role '${r.role}'`);
