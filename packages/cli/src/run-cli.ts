@@ -6,6 +6,8 @@ import { executeCommand } from './commands/execute.js';
 import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
 import { masterCommand } from './commands/master.js';
+import { quotaCommand } from './commands/quota.js';
+import { rolesCommand } from './commands/roles.js';
 import { redisCommand } from './commands/redis.js';
 import { simAgentsCommand } from './commands/sim-agents.js';
 import { stateCommand } from './commands/state.js';
@@ -16,6 +18,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   local: { run: localCommand, summary: 'Run a master and N agents on this machine (default 2).' },
   execute: { run: executeCommand, summary: 'Run one task and follow it to its end (like mesos-execute).' },
   state: { run: stateCommand, summary: 'Show agents, frameworks and tasks.' },
+  roles: { run: rolesCommand, summary: 'List roles (weight, quota, allocation, frameworks) or set their weights.' },
+  quota: { run: quotaCommand, summary: "List, set or remove roles' quota." },
   app: { run: appCommand, summary: 'Deploy, list, show, scale, restart and remove services on fw-marathon.' },
   job: { run: jobCommand, summary: 'Add, list, run, inspect and remove scheduled jobs on fw-chronos.' },
   batch: { run: batchCommand, summary: 'Submit, follow, list, kill and explain batch jobs on fw-batch.' },

@@ -21,6 +21,7 @@ const LOCAL_FLAGS: FlagSpecs = {
   },
   allocation_interval: MASTER_FLAGS['allocation_interval']!,
   offer_timeout: MASTER_FLAGS['offer_timeout']!,
+  weights: MASTER_FLAGS['weights']!,
 };
 
 export async function localCommand(argv: string[]): Promise<number> {

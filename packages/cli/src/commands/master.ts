@@ -3,6 +3,7 @@ import { createLogger } from '@meso/proto';
 import { startMaster, type MasterOptions } from '@meso/master';
 import { dataDir, formatHelp, parseDuration, parseFlags, parseInteger, type FlagSpecs } from '../flags.js';
 import { stopOnSignals } from '../shutdown.js';
+import { parseWeightsFlag } from './roles.js';
 
 export const MASTER_FLAGS: FlagSpecs = {
   ip: { kind: 'string', value: 'IP', help: 'Address to bind (gRPC and HTTP share one port).', default: '127.0.0.1' },
@@ -14,6 +15,7 @@ export const MASTER_FLAGS: FlagSpecs = {
   max_agent_ping_timeouts: { kind: 'string', value: 'N', help: 'Missed pings before an agent is unreachable.', default: '5' },
   agent_reregister_timeout: { kind: 'string', value: 'DURATION', help: 'After a master restart, how long known agents have to re-register before they are unreachable.', default: '10mins' },
   agent_removal_timeout: { kind: 'string', value: 'DURATION', help: 'How long an unreachable agent may stay away before it is gone (its tasks TASK_GONE).', default: '10mins' },
+  weights: { kind: 'string', value: 'ROLE=W,...', help: "Role weights for DRF, e.g. 'prod=3,dev=1' (each > 0; unlisted roles weigh 1; a weight set later with 'meso roles weight' wins after a restart)." },
 };
 
 /** Turns parsed `meso master` flags into MasterOptions (also used by `meso local`). */
@@ -30,6 +32,7 @@ export function masterOptionsFromFlags(values: Record<string, string | boolean |
     agentRemovalTimeoutMs: parseDuration('agent_removal_timeout', String(values['agent_removal_timeout'])),
   };
   if (typeof values['offer_timeout'] === 'string') options.offerTimeoutMs = parseDuration('offer_timeout', values['offer_timeout']);
+  if (typeof values['weights'] === 'string') options.weights = parseWeightsFlag(values['weights']);
   return options;
 }
 
