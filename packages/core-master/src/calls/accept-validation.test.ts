@@ -118,13 +118,13 @@ describe('ACCEPT validation: refused with the field and the reason, nothing allo
   });
 
   it.each([
-    [Offer_Operation_Type.RESERVE],
-    [Offer_Operation_Type.UNRESERVE],
-    [Offer_Operation_Type.CREATE],
-    [Offer_Operation_Type.DESTROY],
-  ])('unsupported operation %s', async (type) => {
+    [Offer_Operation_Type.RESERVE, 'reserve.resources'],
+    [Offer_Operation_Type.UNRESERVE, 'unreserve.resources'],
+    [Offer_Operation_Type.CREATE, 'create.volumes'],
+    [Offer_Operation_Type.DESTROY, 'destroy.volumes'],
+  ])('operation %s with no resources', async (type, field) => {
     const e = await acceptError({ offerIds: [{ value: offerIds()[0] }], operations: [launch(task('a')), { type }] });
-    expect(e).toMatchObject({ code: 'UNSUPPORTED_OPERATION', field: 'operations[1].type' });
+    expect(e).toMatchObject({ code: 'INVALID_ARGUMENT', field: `operations[1].${field}` });
   });
 
   it('a negative refuse_seconds', async () => {

@@ -4,10 +4,12 @@ import { MasterError } from '../errors.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord } from '../model/model.js';
 import { refuseSeconds, validateAccept, validateOfferIds } from './validate-accept.js';
+import { checkpointMessage } from '../reservations/agent-resources.js';
 
 /**
  * ACCEPT: validated whole before anything happens (on failure the offers stay outstanding
- * so the framework can retry). Then the offers are consumed, the tasks recorded STAGING,
+ * so the framework can retry). Then RESERVE/UNRESERVE/CREATE/DESTROY change the agent's
+ * resources (CheckpointResources to the agent), the offers are consumed, the tasks recorded STAGING,
  * RunTask / RunTaskGroup sent to the agent, and what was not used goes back to the pool
  * with the call's filters.
  */
@@ -17,6 +19,11 @@ export function accept(master: Master, fw: FrameworkRecord, req: AcceptRequest):
   const connected = master.agentConnections.has(plan.agentId);
   const tasks = plan.tasks.map((t) => ({ ...t, sent: connected }));
   master.forgetOfferTimers(plan.offers.map((o) => o.id));
+  if (plan.agentResources) {
+    master.commitLocal({ type: 'agentResourcesUpdated', agentId: plan.agentId, ...plan.agentResources });
+    // Before RunTask: the agent creates a new volume's directory before a task uses it.
+    master.sendToAgent(plan.agentId, checkpointMessage(plan.agentResources.checkpointed));
+  }
   master.commitLocal({
     type: 'tasksLaunched',
     frameworkId: fw.id,

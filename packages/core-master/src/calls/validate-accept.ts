@@ -14,6 +14,8 @@ import {
 import type { OfferFilter } from '../allocator/types.js';
 import { MasterError } from '../errors.js';
 import { invalidIdReason } from '../ids.js';
+import { agentResourcesOf } from '../reservations/agent-resources.js';
+import { applyResourceOp, parseEach, type ResourceOpType } from '../reservations/resource-operations.js';
 import { executorKey, taskKey, type ExecutorRecord, type FrameworkRecord, type MasterModel, type OfferRecord, type TaskRecord } from '../model/model.js';
 
 /** DECLINE's and ACCEPT's `refuse_seconds` when unset, and its cap (365 days). */
@@ -31,6 +33,8 @@ export interface AcceptPlan {
   messages: MasterMessage[];
   /** The unused part of the offers, declined with the call's filters. */
   filters: OfferFilter[];
+  /** Set when RESERVE/UNRESERVE/CREATE/DESTROY changed the agent's checkpointed resources (and total). */
+  agentResources?: { checkpointed: Resources; total: Resources };
 }
 
 /** Offer ids of ACCEPT or DECLINE: known, this framework's, each once. */
@@ -111,6 +115,17 @@ function consume(c: Check, needed: Resources, field: string, what: string): void
   }
   const missing = c.remaining.shortfall(needed).join('; ');
   throw new MasterError('RESOURCES_EXCEED_OFFER', `${what} needs more than the offers have left: ${missing}`, field);
+}
+
+/** RESERVE/UNRESERVE/CREATE/DESTROY on what is left of the offers, in order; later operations see the result. */
+function resourceOp(c: Check, type: ResourceOpType, list: Parameters<typeof parseEach>[0], field: string): void {
+  const agent = c.model.agents.get(c.agentId);
+  if (!agent) throw new MasterError('UNKNOWN_AGENT', `agent '${c.agentId}' is not known`, 'offer_ids[0]');
+  const before = agentResourcesOf(c.model, agent, c.remaining, { offerRole: c.role });
+  const state = c.plan.agentResources ? { ...before, checkpointed: c.plan.agentResources.checkpointed } : before;
+  const next = applyResourceOp(state, type, parseEach(list, field), field);
+  c.remaining = next.available;
+  c.plan.agentResources = { checkpointed: next.checkpointed, total: next.total };
 }
 
 function checkTask(c: Check, task: TaskInfo, field: string, groupExecutor: ExecutorInfo | undefined): TaskRecord {
@@ -223,10 +238,13 @@ export function validateAccept(model: MasterModel, framework: FrameworkRecord, r
         return;
       }
       case Offer_Operation_Type.RESERVE:
+        return resourceOp(c, 'reserve', op.reserve?.resources ?? [], `${field}.reserve.resources`);
       case Offer_Operation_Type.UNRESERVE:
+        return resourceOp(c, 'unreserve', op.unreserve?.resources ?? [], `${field}.unreserve.resources`);
       case Offer_Operation_Type.CREATE:
+        return resourceOp(c, 'create', op.create?.volumes ?? [], `${field}.create.volumes`);
       case Offer_Operation_Type.DESTROY:
-        throw new MasterError('UNSUPPORTED_OPERATION', `${Offer_Operation_Type[op.type]} is not supported yet`, `${field}.type`);
+        return resourceOp(c, 'destroy', op.destroy?.volumes ?? [], `${field}.destroy.volumes`);
       default:
         throw new MasterError('INVALID_ARGUMENT', `unknown operation type ${String(op.type)}`, `${field}.type`);
     }

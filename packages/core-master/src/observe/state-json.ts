@@ -65,11 +65,13 @@ export interface TaskJson {
   statuses: { state: string; timestamp: number }[];
 }
 
-/** Resources as a JSON map; reserved resources are keyed `name(role)`. */
+/** Resources as a JSON map; reserved resources are keyed `name(role)`, persistent volumes `disk(role)[id:path]`. */
 export function resourcesToJson(resources: Resources): ResourcesJson {
   const out: ResourcesJson = {};
   for (const r of resources.toList()) {
-    const key = r.role === UNRESERVED_ROLE ? r.name : `${r.name}(${r.role})`;
+    const named = r.role === UNRESERVED_ROLE ? r.name : `${r.name}(${r.role})`;
+    // A persistent volume is its own entry, apart from the role's plain disk.
+    const key = r.kind === 'scalar' && r.volume ? `${named}[${r.volume.id}:${r.volume.containerPath}]` : named;
     if (r.kind === 'scalar') out[key] = r.value;
     else if (r.kind === 'ranges') out[key] = formatRanges(r.ranges);
     else out[key] = `{${r.items.join(',')}}`;

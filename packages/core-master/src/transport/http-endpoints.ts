@@ -5,6 +5,7 @@ import type { Master } from '../master.js';
 import { stateJson } from '../observe/state-json.js';
 import { json, parseJsonBody, readBody, sendError } from './http-io.js';
 import { rolesHttp } from './roles-http.js';
+import { reservationsHttp } from './reservations-http.js';
 
 const MAINTENANCE: Record<string, MaintenanceAction> = {
   '/maintenance/drain': 'drain',
@@ -34,7 +35,8 @@ async function maintenance(master: Master, action: MaintenanceAction, req: Incom
  * (Prometheus text), the operator's maintenance calls `POST /maintenance/drain`,
  * `/maintenance/deactivate`, `/maintenance/reactivate` with body `{"agentId": "<id>"}`
  * (200 `{"agentId", "status"}`; 400 / 404 `{"error", "code", "field"}`), and the roles'
- * endpoints (`/roles`, `/weights`, `/quota`: see roles-http.ts). Anything else is a
+ * endpoints (`/roles`, `/weights`, `/quota`: see roles-http.ts), reservations and volumes
+ * (`POST /reserve`, `/unreserve`, `/create-volumes`, `/destroy-volumes`: reservations-http.ts). Anything else is a
  * 404 JSON; a failure is a 500 JSON and a log line.
  */
 export function httpHandler(master: Master): (req: IncomingMessage, res: ServerResponse) => void {
@@ -42,6 +44,7 @@ export function httpHandler(master: Master): (req: IncomingMessage, res: ServerR
     try {
       const path = new URL(req.url ?? '/', 'http://master').pathname.replace(/\/+$/, '') || '/';
       if (rolesHttp(master, path, req, res)) return;
+      if (reservationsHttp(master, path, req, res)) return;
       const action = MAINTENANCE[path];
       if (action) {
         if (req.method !== 'POST') {

@@ -16,6 +16,7 @@ const MAX_BODY = 64 * 1024;
 export function httpStatusOf(e: unknown): number {
   switch (protocolCodeOf(e)) {
     case 'INVALID_ARGUMENT':
+    case 'INVALID_RESOURCES':
       return 400;
     case 'UNKNOWN_AGENT':
       return 404;

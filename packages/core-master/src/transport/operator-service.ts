@@ -1,6 +1,5 @@
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
-import { MesoErrorCode, type AgentMaintenanceRequest, type AgentMaintenanceResponse, type ClusterEvent, type OperatorServer, type OperatorSubscribeRequest } from '@meso/proto';
-import { MasterError } from '../errors.js';
+import { type AgentMaintenanceRequest, type AgentMaintenanceResponse, type ClusterEvent, type OperatorServer, type OperatorSubscribeRequest } from '@meso/proto';
 import { setMaintenance, type MaintenanceAction } from '../agents/maintenance.js';
 import type { Master } from '../master.js';
 import type { MasterCommand } from '../model/commands.js';
@@ -9,6 +8,7 @@ import { agentState, clusterState, frameworkState, metricsFromText } from '../ob
 import { taskToWire } from '../observe/wire-views.js';
 import { toGrpcError } from './grpc-errors.js';
 import { rolesCalls } from './roles-grpc.js';
+import { reservationCalls } from './reservations-grpc.js';
 
 /** The events an applied command means for operators. */
 function eventsOf(master: Master, cmd: MasterCommand): ClusterEvent[] {
@@ -32,6 +32,7 @@ function eventsOf(master: Master, cmd: MasterCommand): ClusterEvent[] {
     case 'agentDisconnected':
     case 'agentUnreachable':
     case 'agentMaintenanceSet':
+    case 'agentResourcesUpdated':
       return agent(cmd.agentId);
     case 'agentGone':
       return [{ event: { $case: 'agentRemoved', value: { value: cmd.agentId } } }];
@@ -117,15 +118,6 @@ export function operatorService(master: Master): OperatorServer {
     deactivateAgent: maintenanceCall(master, 'deactivate', 'DeactivateAgent'),
     reactivateAgent: maintenanceCall(master, 'reactivate', 'ReactivateAgent'),
     ...rolesCalls(master),
-    reserveResources: notYet(master),
-    unreserveResources: notYet(master),
-    createVolumes: notYet(master),
-    destroyVolumes: notYet(master),
+    ...reservationCalls(master),
   };
-}
-
-/** Calls of the resources issue (#4) not built yet: refused with UNSUPPORTED_OPERATION. */
-function notYet(master: Master) {
-  return (_call: unknown, callback: (err: ReturnType<typeof toGrpcError>) => void): void =>
-    callback(toGrpcError(master, new MasterError(MesoErrorCode.UNSUPPORTED_OPERATION, 'not supported yet'), 'Operator'));
 }
