@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attributesToWire, resourcesToWire, TaskState, TaskStatus_Reason, type Logger, type MasterMessage, type RegisterAgent } from '@meso/proto';
 import { FileStateStore } from '@meso/state';
@@ -17,6 +17,9 @@ import { metaDir } from './paths.js';
 import { agentAttributes, detectMachine, parseAgentResources, withDetected } from './resources.js';
 import { StatusUpdateManager } from './status-update-manager.js';
 import { VolumeManager } from './volumes/volume-manager.js';
+import { Isolation } from './isolation/isolation.js';
+import { IsolationFlagError } from './isolation/isolation-flags.js';
+import { ResourceMonitor } from './monitor/resource-monitor.js';
 
 /** The version the agent reports to the master. */
 export const AGENT_VERSION = '0.1.0';
@@ -124,6 +127,26 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     retryMs: o.statusUpdateRetryMs,
     forward: (update) => void session?.send({ message: { $case: 'statusUpdate', value: update } }),
   });
+  let isolation: Isolation;
+  try {
+    isolation = await Isolation.create({
+      flag: o.isolation,
+      enableCfs: o.cgroupsEnableCfs,
+      cgroupsRoot: o.cgroupsRoot,
+      workDir: o.workDir,
+      memoryWatchIntervalMs: o.memoryWatchIntervalMs,
+      diskWatchIntervalMs: o.diskWatchIntervalMs,
+      portsWatchIntervalMs: o.portsWatchIntervalMs,
+      checkAgentPortRangeOnly: o.checkAgentPortRangeOnly,
+      agentPorts: resources.ranges('ports'),
+      clock: o.clock,
+      logger: log.child('isolation'),
+    });
+  } catch (e) {
+    await store.close();
+    if (e instanceof IsolationFlagError) throw new AgentError('INVALID_OPTIONS', `isolation: ${e.message}`, { cause: e, field: 'isolation' });
+    throw e;
+  }
   const checkpoints = new RunCheckpoints(store, log, metaDir(o.workDir));
   const volumes = await VolumeManager.open({ workDir: o.workDir, store, metaDir: metaDir(o.workDir), logger: log.child('volumes') });
   if (previous && !agentId) {
@@ -148,7 +171,11 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   // Port 0 after a restart on the same boot: the previous port first, where recovered
   // executors will dial back (MESO_AGENT_ENDPOINT); any free port if it is taken.
   const reuse = o.port === 0 && agentId && previous?.port ? previous.port : undefined;
-  const server = await (reuse ? startExecutorServer(api, o.host, reuse, log).catch(() => startExecutorServer(api, o.host, 0, log)) : startExecutorServer(api, o.host, o.port, log)).catch(
+  let monitor: ResourceMonitor | undefined;
+  const http = (req: Parameters<ResourceMonitor['handle']>[0], res: Parameters<ResourceMonitor['handle']>[1]): boolean => monitor?.handle(req, res) ?? false;
+  const server = await (
+    reuse ? startExecutorServer(api, o.host, reuse, log, http).catch(() => startExecutorServer(api, o.host, 0, log, http)) : startExecutorServer(api, o.host, o.port, log, http)
+  ).catch(
     async (e: unknown) => {
       await store.close();
       throw e;
@@ -166,7 +193,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     endpoint,
     bootId,
     version: AGENT_VERSION,
-    isolators: [],
+    isolators: [...isolation.active],
   });
   const mgr = new ExecutorManager({
     workDir: o.workDir,
@@ -185,8 +212,17 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     commandExecutor: commandExecutorProgram(),
     checkpoints,
     volumes,
+    isolation,
   });
   manager = mgr;
+  monitor = new ResourceMonitor({
+    containers: () => mgr.containers(),
+    send: (m) => session?.send(m) ?? false,
+    intervalMs: o.usageIntervalMs,
+    clock: o.clock,
+    logger: log.child('monitor'),
+  });
+  monitor.start();
 
   let resolveRegistered!: (id: string) => void;
   let rejectRegistered!: (e: AgentError) => void;
@@ -288,6 +324,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   recovered = true;
   // Mounts of runs that did not survive the restart (adopted runs keep theirs until they end).
   await volumes.releaseStale(mgr.sandboxes()).catch((e: unknown) => log.error('cannot remove the mounts of ended runs', { error: (e as Error).message }));
+  // Cgroups of runs that did not survive the restart (adopted runs keep theirs).
+  await isolation.removeLeftovers(new Set(mgr.sandboxes().map((d) => basename(d)))).catch((e: unknown) => log.error('cannot remove the cgroups of ended runs', { error: (e as Error).message }));
   if (recovery) {
     const { recovered: adopted, gone, cleanedUp, unreadable } = recovery;
     if (adopted + gone + cleanedUp + unreadable.length > 0) log.info('recovered the previous agent process\'s executor runs', { recovered: adopted, gone, cleanedUp, unreadable: unreadable.length });
@@ -315,10 +353,12 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
           mgr.detachAll();
         }
         closed = true;
+        monitor?.close();
         mgr.close();
         session?.close();
         updates.close();
         await server.close();
+        if (shutdownExecutors) await isolation.close();
         await store.close();
         rejectRegistered(new AgentError('CLOSED', 'the agent was closed'));
         log.info('agent stopped', { shutdownExecutors });

@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@meso/proto';
 import { RUN_ID_VARIABLE } from './executor-env.js';
+import type { ContainerIsolation } from './isolation/container-isolation.js';
 import { pidsWithVariable, processGroupOf, signalGroup, signalProcess } from './process-tree.js';
 
 /** How an executor ended. */
@@ -22,6 +23,8 @@ export interface LaunchSpec {
   args: string[];
   argv0?: string;
   env: Record<string, string>;
+  /** The container's isolators (cgroups, pid namespace...): the executor starts inside. */
+  isolation?: ContainerIsolation;
 }
 
 /** One running executor process and everything it started. */
@@ -41,25 +44,30 @@ export interface Container {
   destroy(): Promise<void>;
   /** Stops watching the process (the agent detaches from it); adopted containers only. */
   release?(): void;
+  /** The container's isolation (limits, watchers, usage); none when the agent isolates nothing. */
+  isolation?: ContainerIsolation;
 }
 
 /**
- * The posix containerizer: an executor is a detached process (its own session and
- * process group, so it can outlive the agent), its stdout/stderr are the sandbox's
- * files, and every process of the run carries `MESO_EXECUTOR_RUN_ID` in its
- * environment. Resource limits (cgroups) are not applied yet.
+ * The containerizer: an executor is a detached process (its own session and process
+ * group, so it can outlive the agent), its stdout/stderr are the sandbox's files, and
+ * every process of the run carries `MESO_EXECUTOR_RUN_ID` in its environment. With an
+ * isolation, the executor is started inside the container (its cgroups joined, its pid
+ * namespace made) before it runs a line of its own, and `destroy` also kills whatever is
+ * in the container's cgroups and removes them.
  */
 export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise<Container> {
   const out = openSync(join(spec.sandbox, 'stdout'), 'a');
   const err = openSync(join(spec.sandbox, 'stderr'), 'a');
   let child: ChildProcess;
   try {
-    child = spawn(spec.file, spec.args, {
+    const command = spec.isolation ? spec.isolation.wrap({ file: spec.file, args: spec.args, ...(spec.argv0 !== undefined ? { argv0: spec.argv0 } : {}) }) : spec;
+    child = spawn(command.file, command.args, {
       cwd: spec.sandbox,
       env: { ...spec.env, [RUN_ID_VARIABLE]: spec.runId },
       detached: true,
       stdio: ['ignore', out, err],
-      ...(spec.argv0 !== undefined ? { argv0: spec.argv0 } : {}),
+      ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -80,6 +88,7 @@ export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise
     });
   });
   child.on('error', (e) => logger.warn('executor process error', { pid, error: e.message }));
+  const isolation = spec.isolation;
   return {
     pid,
     runId: spec.runId,
@@ -88,7 +97,11 @@ export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise
       signalGroup(pid, signal);
     },
     // Once the executor is reaped its pid may be reused: from then on only marked processes are killed.
-    destroy: () => destroyRun(pid, spec.runId, exited, !hasExited),
+    destroy: async () => {
+      await destroyRun(pid, spec.runId, exited, !hasExited);
+      await isolation?.cleanup();
+    },
+    ...(isolation ? { isolation } : {}),
   };
 }
 

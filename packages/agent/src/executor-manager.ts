@@ -25,6 +25,8 @@ import { dequeue } from './task-delivery.js';
 import { agentTaskUpdate, settleTask } from './task-updates.js';
 import { taskProblem } from './task-validation.js';
 import type { VolumeKey } from './volumes/volume-plan.js';
+import { runLimits, watchIsolation } from './isolation/run-isolation.js';
+import type { ContainerIsolation } from './isolation/container-isolation.js';
 
 export type { ExecutorManagerOptions } from './manager-state.js';
 
@@ -195,6 +197,7 @@ export class ExecutorManager implements ExecutorApi {
       clock.clearTimeout(run.registrationTimer);
       clock.clearTimeout(run.shutdownTimer);
       run.container?.release?.();
+      run.container?.isolation?.stopWatching();
       run.sink?.end();
     }
   }
@@ -256,7 +259,31 @@ export class ExecutorManager implements ExecutorApi {
       void run.container?.destroy();
     }, timeoutMs);
     void input.container.exited.then((t) => finishRun(m, run, t));
+    // The container keeps its cgroups: the isolators take it back with the limits of its tasks.
+    if (m.o.isolation) {
+      const container = input.container;
+      void m.o.isolation.recover(cp.runId, cp.sandbox, runLimits(m, run)).then(
+        (iso) => {
+          container.isolation = iso;
+          if (run.phase === 'terminated') void iso.cleanup();
+          else watchIsolation(m, run, iso);
+        },
+        (e: unknown) => m.o.logger.warn('could not take back the isolation of a recovered executor run', { runId: cp.runId, error: (e as Error).message }),
+      );
+    }
     return settled;
+  }
+
+  /** The isolated containers (executor runs) and what each was given: the resource monitor samples them. */
+  containers(): Array<{ frameworkId: string; executorId: string; name: string; source: string; allocated: TaskInfo['resources']; isolation: ContainerIsolation }> {
+    const out = [];
+    for (const r of this.m.runs.values()) {
+      const isolation = r.container?.isolation;
+      if (!isolation || r.phase === 'terminated') continue;
+      const allocated = [...r.info.resources, ...[...r.tasks.values()].flatMap((t) => t.info.resources)];
+      out.push({ frameworkId: r.frameworkId, executorId: r.executorId, name: r.info.name, source: r.info.source, allocated, isolation });
+    }
+    return out;
   }
 
   /** The persistent volumes live runs (their executors and tasks) hold: DESTROY keeps these. */
@@ -305,6 +332,7 @@ export class ExecutorManager implements ExecutorApi {
     return taskProblem(frameworkId, task, {
       commandExecutorIds: new Set([...m.runs.values()].filter((r) => r.frameworkId === frameworkId && r.kind === 'command').map((r) => r.executorId)),
       taskRunning: (id) => m.taskIndex.has(pairKey(frameworkId, id)),
+      agentResources: m.o.agentInfo().resources,
     });
   }
 

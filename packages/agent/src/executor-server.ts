@@ -1,8 +1,11 @@
 // One of the two files of the agent that import @grpc/grpc-js: the agent's own gRPC
 // server, hosting the executor API (ExecutorAgent). It only translates: calls go to an
 // ExecutorApi, refusals come back as gRPC statuses carrying Meso's error codes.
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { Server, ServerCredentials, type ServerWritableStream, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import {
+  createPortMux,
   ExecutorAgentService,
   toServiceError,
   type ExecutorCallResponse,
@@ -87,8 +90,25 @@ function sinkOf(call: ServerWritableStream<ExecutorSubscribeRequest, ExecutorEve
   };
 }
 
-/** Starts the executor API on host:port (0 picks a free port). */
-export async function startExecutorServer(api: ExecutorApi, host: string, port: number, logger: Logger): Promise<ExecutorServer> {
+/** Plain HTTP requests on the agent's port; returns false for paths it does not serve (404). */
+export type HttpRoutes = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+function listen(server: NetServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Starts the executor API on host:port (0 picks a free port), with plain HTTP (`http`,
+ * e.g. /monitor/statistics) on the same port: connections are told apart by their first
+ * bytes, as the master does.
+ */
+export async function startExecutorServer(api: ExecutorApi, host: string, port: number, logger: Logger, http: HttpRoutes = () => false): Promise<ExecutorServer> {
   const server = new Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.http2.min_ping_interval_without_data_ms': 5_000 });
   const sinks = new Set<EventSink>();
   server.addService(ExecutorAgentService, {
@@ -117,9 +137,13 @@ export async function startExecutorServer(api: ExecutorApi, host: string, port: 
     },
   });
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
-  }).catch((e: unknown) => {
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const web = createHttpServer((req, res) => {
+    if (!http(req, res)) res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no such path: ${req.url ?? ''}` }));
+  });
+  web.keepAliveTimeout = 5_000;
+  const mux = createPortMux({ http2: (socket) => injector.injectConnection(socket), http1: (socket) => web.emit('connection', socket) }, logger);
+  const bound = await listen(mux.server, host.replace(/^\[|\]$/g, ''), port).catch((e: unknown) => {
     server.forceShutdown();
     throw new AgentError('BIND_FAILED', `cannot listen on ${address}: ${(e as Error).message}`, { cause: e, field: 'port' });
   });
@@ -127,6 +151,9 @@ export async function startExecutorServer(api: ExecutorApi, host: string, port: 
     port: bound,
     close: async () => {
       for (const s of [...sinks]) s.end();
+      const listenerClosed = new Promise<void>((resolve) => mux.server.close(() => resolve()));
+      web.closeAllConnections();
+      web.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -137,6 +164,8 @@ export async function startExecutorServer(api: ExecutorApi, host: string, port: 
           resolve();
         });
       });
+      for (const socket of mux.sockets) socket.destroy();
+      await listenerClosed;
     },
   };
 }

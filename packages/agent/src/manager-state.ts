@@ -8,6 +8,7 @@ import type { ExecutorRun, FrameworkRecord } from './runs.js';
 import type { RunCheckpoints } from './run-checkpoints.js';
 import type { StatusUpdateManager } from './status-update-manager.js';
 import type { RunVolumes } from './volumes/volume-manager.js';
+import type { Isolation } from './isolation/isolation.js';
 
 /** What the manager needs from the agent. */
 export interface ExecutorManagerOptions {
@@ -35,6 +36,8 @@ export interface ExecutorManagerOptions {
   launch?: (spec: LaunchSpec, logger: Logger) => Promise<Container>;
   /** Persistent volumes shown in sandboxes (none unless given). */
   volumes?: RunVolumes;
+  /** The isolators applied to every executor run (none unless given). */
+  isolation?: Isolation;
 }
 
 /** The executor manager's state, shared by its parts. */

@@ -47,6 +47,28 @@ export interface AgentOptions {
   bootId?: string;
   /** How often subscribed executors get a heartbeat event. Defaults to 15000. */
   executorHeartbeatMs?: number;
+  /**
+   * The isolators applied to every executor run (Mesos `--isolation`), comma-separated:
+   * `cgroups` (= `cgroups/cpu,cgroups/mem`), `posix` (= `posix/cpu,posix/mem`),
+   * `disk/du`, `network/ports`, `namespaces/pid`. Defaults to the best available:
+   * cgroups where the agent can use them (v1 or v2, detected), else posix with a warning
+   * naming why; plus disk/du and network/ports. One the machine cannot apply is an error.
+   */
+  isolation?: string;
+  /** Apply a hard cpu limit (CFS quota = the container's cpus) besides cpu shares (Mesos `--cgroups_enable_cfs`). Defaults to false. */
+  cgroupsEnableCfs?: boolean;
+  /** The cgroup (below the agent's own) holding the containers' cgroups (Mesos `--cgroups_root`). Defaults to 'meso'. */
+  cgroupsRoot?: string;
+  /** How often a container's memory is checked (the cgroup's OOM kill counter; resident memory with posix/mem). Defaults to 500. */
+  memoryWatchIntervalMs?: number;
+  /** How often sandboxes and volumes are measured (Mesos `--container_disk_watch_interval`). Defaults to 15000. */
+  diskWatchIntervalMs?: number;
+  /** How often containers' listening ports are checked (Mesos `--container_ports_watch_interval`). Defaults to 30000. */
+  portsWatchIntervalMs?: number;
+  /** network/ports checks only ports within the agent's `ports` resource (Mesos `--check_agent_port_range_only`). Defaults to false. */
+  checkAgentPortRangeOnly?: boolean;
+  /** How often executors' usage is sampled and sent to the master. Defaults to 10000. */
+  usageIntervalMs?: number;
   /** Defaults to the system clock. */
   clock?: Clock;
   /** Defaults to a logger on stderr (component `agent`). */
@@ -63,6 +85,13 @@ export const AGENT_DEFAULTS = {
   executorShutdownGracePeriodMs: 5_000,
   executorReregisterTimeoutMs: 5_000,
   executorHeartbeatMs: 15_000,
+  cgroupsEnableCfs: false,
+  cgroupsRoot: 'meso',
+  memoryWatchIntervalMs: 500,
+  diskWatchIntervalMs: 15_000,
+  portsWatchIntervalMs: 30_000,
+  checkAgentPortRangeOnly: false,
+  usageIntervalMs: 10_000,
 } as const;
 
 /** Options with every default filled in. @internal */
@@ -80,6 +109,14 @@ export interface ResolvedAgentOptions {
   executorShutdownGracePeriodMs: number;
   executorReregisterTimeoutMs: number;
   executorHeartbeatMs: number;
+  isolation: string | undefined;
+  cgroupsEnableCfs: boolean;
+  cgroupsRoot: string;
+  memoryWatchIntervalMs: number;
+  diskWatchIntervalMs: number;
+  portsWatchIntervalMs: number;
+  checkAgentPortRangeOnly: boolean;
+  usageIntervalMs: number;
   bootId: string | undefined;
   clock: Clock;
   logger: Logger;
@@ -103,6 +140,39 @@ function bootIdOption(bootId: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v.trim() === '') throw invalid('bootId', 'must not be empty');
   return v.trim();
+}
+
+function positive(field: string, value: number): number {
+  if (nonNegative(field, value) < 1) throw invalid(field, `must be >= 1, got ${value}`);
+  return value;
+}
+
+function flag(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalid(field, `must be true or false, got ${String(value)}`);
+  return value;
+}
+
+/** The isolation options, defaults filled in. */
+function isolationOptions(o: AgentOptions): Pick<
+  ResolvedAgentOptions,
+  'isolation' | 'cgroupsEnableCfs' | 'cgroupsRoot' | 'memoryWatchIntervalMs' | 'diskWatchIntervalMs' | 'portsWatchIntervalMs' | 'checkAgentPortRangeOnly' | 'usageIntervalMs'
+> {
+  const d = AGENT_DEFAULTS;
+  if (o.isolation !== undefined && typeof o.isolation !== 'string') throw invalid('isolation', 'must be a comma-separated list of isolators');
+  const root = o.cgroupsRoot ?? d.cgroupsRoot;
+  if (typeof root !== 'string' || !/^[\w.-]+(\/[\w.-]+)*$/.test(root) || root.split('/').some((x) => x === '.' || x === '..')) {
+    throw invalid('cgroupsRoot', `'${String(root)}' is not a relative cgroup path (letters, digits, '.', '_', '-', '/')`);
+  }
+  return {
+    isolation: o.isolation?.trim() === '' ? undefined : o.isolation,
+    cgroupsEnableCfs: flag('cgroupsEnableCfs', o.cgroupsEnableCfs ?? d.cgroupsEnableCfs),
+    cgroupsRoot: root,
+    memoryWatchIntervalMs: positive('memoryWatchIntervalMs', o.memoryWatchIntervalMs ?? d.memoryWatchIntervalMs),
+    diskWatchIntervalMs: positive('diskWatchIntervalMs', o.diskWatchIntervalMs ?? d.diskWatchIntervalMs),
+    portsWatchIntervalMs: positive('portsWatchIntervalMs', o.portsWatchIntervalMs ?? d.portsWatchIntervalMs),
+    checkAgentPortRangeOnly: flag('checkAgentPortRangeOnly', o.checkAgentPortRangeOnly ?? d.checkAgentPortRangeOnly),
+    usageIntervalMs: positive('usageIntervalMs', o.usageIntervalMs ?? d.usageIntervalMs),
+  };
 }
 
 /** Fills the defaults of {@link AgentOptions} and validates them; errors name the field. @internal */
@@ -140,6 +210,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     executorShutdownGracePeriodMs: nonNegative('executorShutdownGracePeriodMs', options.executorShutdownGracePeriodMs ?? d.executorShutdownGracePeriodMs),
     executorReregisterTimeoutMs: nonNegative('executorReregisterTimeoutMs', options.executorReregisterTimeoutMs ?? d.executorReregisterTimeoutMs),
     executorHeartbeatMs: heartbeat,
+    ...isolationOptions(options),
     bootId: bootIdOption(options.bootId),
     clock: options.clock ?? systemClock,
     logger: options.logger ?? createLogger('agent'),

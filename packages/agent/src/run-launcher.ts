@@ -12,6 +12,8 @@ import { processStartTime } from './process-tree.js';
 import { sandboxPath } from './paths.js';
 import { armRegistrationTimeout, finishRun, terminate } from './run-lifecycle.js';
 import { pairKey, type ExecutorRun, type FrameworkRecord } from './runs.js';
+import { prepareIsolation, resizeIsolation, watchIsolation } from './isolation/run-isolation.js';
+import type { ContainerIsolation } from './isolation/container-isolation.js';
 import { flushQueue } from './task-delivery.js';
 import { agentTaskUpdate } from './task-updates.js';
 
@@ -51,6 +53,7 @@ export async function launchInto(m: ManagerState, fw: FrameworkRecord, info: Exe
     return;
   }
   void checkpoint(m, run);
+  resizeIsolation(m, run);
   if (run.sink && !run.sink.closed) flushQueue(m, run, new Set());
 }
 
@@ -105,6 +108,7 @@ function newRun(m: ManagerState, fw: FrameworkRecord, info: ExecutorInfo, kind: 
 async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
   const log = m.o.logger.child('executor', { frameworkId: run.frameworkId, executorId: run.executorId });
   const fw = m.frameworks.get(run.frameworkId);
+  let isolation: ContainerIsolation | undefined;
   try {
     await mkdir(run.sandbox, { recursive: true });
     // Before the executor starts: a command executor's task runs in this sandbox.
@@ -136,8 +140,10 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
     // Checkpointed before the spawn (pid 0): an agent dying in between leaves a run the
     // next one can find, and kill by its run id, instead of an unknown process.
     await checkpoint(m, run);
-    run.container = await launch({ runId: run.runId, sandbox: run.sandbox, env, ...program }, log);
+    isolation = await prepareIsolation(m, run);
+    run.container = await launch({ runId: run.runId, sandbox: run.sandbox, env, ...program, ...(isolation ? { isolation } : {}) }, log);
   } catch (e) {
+    await isolation?.cleanup();
     log.error('failed to launch the executor', { error: (e as Error).message });
     run.termination = {
       state: TaskState.TASK_FAILED,
@@ -152,6 +158,7 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
   await checkpoint(m, run);
   armRegistrationTimeout(m, run, log);
   const container = run.container;
+  if (container.isolation) watchIsolation(m, run, container.isolation);
   void container.exited.then((t) => finishRun(m, run, t));
   if (m.closing) void terminate(m, run, { state: TaskState.TASK_KILLED, reason: TaskStatus_Reason.REASON_EXECUTOR_TERMINATED, message: 'the agent is shutting down' });
 }

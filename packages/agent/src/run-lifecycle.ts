@@ -53,8 +53,15 @@ export async function finishRun(m: ManagerState, run: ExecutorRun, t: Terminatio
   const how = t ? describeTermination(t.status, t.signal) : 'did not start';
   m.o.logger.info(`executor ${how}`, { frameworkId: run.frameworkId, executorId: run.executorId, pid: run.container?.pid });
   try {
+    // The executor may have died of its container's limit (the kernel's OOM killer): that is what its tasks failed of.
+    const limited = run.limitation ?? (await run.container?.isolation?.check(true));
+    if (limited && !run.limitation) {
+      run.limitation = limited;
+      run.termination = { state: TaskState.TASK_FAILED, reason: limited.reason, message: limited.message };
+    }
     // Kill whatever the executor left behind (tasks in their own process groups).
     if (run.container) await run.container.destroy();
+    await run.container?.isolation?.cleanup();
     await m.o.volumes?.release(run.sandbox);
     await Promise.allSettled([...run.inflight]);
     const termination = run.termination ?? {

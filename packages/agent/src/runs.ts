@@ -9,6 +9,7 @@ import type {
 } from '@meso/proto';
 import type { Container } from './containerizer.js';
 import type { EventSink } from './executor-server.js';
+import type { Limitation } from './isolation/types.js';
 
 /** A task on this agent, from RunTask until its terminal update. */
 export interface TaskRecord {
@@ -62,6 +63,8 @@ export interface ExecutorRun {
   /** Non-terminal tasks of this run. */
   tasks: Map<string, TaskRecord>;
   termination: PendingTermination | undefined;
+  /** The limit the container went over (it is being killed, its tasks failed with the limitation's reason). */
+  limitation?: Limitation;
   registrationTimer: TimerHandle | undefined;
   shutdownTimer: TimerHandle | undefined;
   /** Executor calls being handled (an exit waits for them before judging the tasks). */

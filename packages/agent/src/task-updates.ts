@@ -3,6 +3,7 @@
 // writes itself (a task it could not launch or that its executor left behind).
 import { TaskStatus_Source, type ExecutorUpdateRequest, type StatusUpdate, type TaskState, type TaskStatus_Reason } from '@meso/proto';
 import { agentUpdate } from './agent-updates.js';
+import { limitationNow, resizeIsolation } from './isolation/run-isolation.js';
 import { checkpoint, push, refuse, type ManagerState } from './manager-state.js';
 import { pairKey, type ExecutorRun } from './runs.js';
 import { isTerminal, stateName } from './task-states.js';
@@ -55,6 +56,11 @@ async function takeIn(m: ManagerState, run: ExecutorRun, request: ExecutorUpdate
     record.state = status.state;
     record.launched = true;
     await checkpoint(m, run);
+  }
+  // A task that died of its container's limit (the kernel's OOM killer) fails of the limitation, not of its signal.
+  if (record && isTerminal(status.state) && (await limitationNow(m, run))) {
+    push(m, run, { event: { $case: 'acknowledged', value: { taskId: { value: taskId }, uuid: status.uuid } } });
+    return;
   }
   const outcome = await m.o.updates.update(stamped);
   // A terminal update already known (the executor re-sent it after an agent restart that
@@ -117,6 +123,7 @@ export function recordState(m: ManagerState, run: ExecutorRun, taskId: string, s
     return;
   }
   run.tasks.delete(taskId);
+  resizeIsolation(m, run);
   // Once the run checkpoint no longer lists the task, its acknowledged terminal update needs no tombstone.
   if (run.phase !== 'terminated') void checkpoint(m, run).then(() => m.o.updates.runSettled(run.frameworkId, taskId));
   const key = pairKey(run.frameworkId, taskId);

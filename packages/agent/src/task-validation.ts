@@ -1,4 +1,4 @@
-import type { TaskInfo } from '@meso/proto';
+import { formatRanges, resourcesFromWire, type TaskInfo } from '@meso/proto';
 import { isSafeId } from './paths.js';
 
 /** What validation needs to know about the agent's current runs. */
@@ -7,6 +7,8 @@ export interface TaskValidationContext {
   commandExecutorIds: ReadonlySet<string>;
   /** Whether a task id of the framework is live on this agent. */
   taskRunning(taskId: string): boolean;
+  /** The agent's resources (its `ports` bound what a task may be given). */
+  agentResources?: TaskInfo['resources'];
 }
 
 /** Why the agent cannot run a task (undefined when it can). Ids become path segments, so they are checked. */
@@ -23,5 +25,21 @@ export function taskProblem(frameworkId: string, task: TaskInfo, ctx: TaskValida
     if (ctx.commandExecutorIds.has(id)) return `executor id '${id}' is taken by a command task`;
   }
   if (ctx.taskRunning(taskId)) return `task '${taskId}' is already running on this agent`;
+  if (ctx.agentResources) return portsProblem(task, ctx.agentResources);
+  return undefined;
+}
+
+/** A port the task (or its executor) was given that is not among the agent's ports. */
+function portsProblem(task: TaskInfo, agent: TaskInfo['resources']): string | undefined {
+  let mine;
+  let given;
+  try {
+    mine = resourcesFromWire(agent, 'agent').ranges('ports');
+    given = resourcesFromWire([...task.resources, ...(task.executor?.resources ?? [])], 'resources').ranges('ports');
+  } catch {
+    return undefined; // the master validated them; the isolators treat what they cannot read as nothing
+  }
+  const outside = given.find((r) => !mine.some((m) => r.begin >= m.begin && r.end <= m.end));
+  if (outside) return `ports ${formatRanges([outside])} are not within the agent's ports ${formatRanges(mine)}`;
   return undefined;
 }

@@ -11,6 +11,7 @@ import {
   type FrameworkInfo,
   type MasterMessage,
   type RegisterAgent,
+  type ResourceUsage,
   type StatusUpdate,
   type TaskInfo,
 } from '@meso/proto';
@@ -33,6 +34,8 @@ export class TestMaster {
   readonly exited: ExecutorExited[] = [];
   readonly messages: ExecutorToFramework[] = [];
   readonly pongs: number[] = [];
+  /** Usage reports (AgentMessage.usage), in arrival order. */
+  readonly usage: ResourceUsage[] = [];
   autoAck: boolean;
   /** Agent ids the master has removed: their re-registration is refused AGENT_GONE (after ShutdownFramework, as core-master does). */
   readonly gone = new Set<string>();
@@ -113,6 +116,9 @@ export class TestMaster {
         return;
       case 'pong':
         this.pongs.push(msg.value.seq);
+        return;
+      case 'usage':
+        this.usage.push(msg.value);
         return;
     }
   }

@@ -15,6 +15,12 @@ export const AGENT_FLAGS: FlagSpecs = {
   attributes: { kind: 'string', value: 'ATTRIBUTES', help: "e.g. 'rack:r1;zone:a'." },
   hostname: { kind: 'string', value: 'NAME', help: 'Hostname the agent reports (default: the machine\'s).' },
   executor_shutdown_grace_period: { kind: 'string', value: 'SECONDS', help: 'Seconds between SIGTERM and SIGKILL of a task.', default: '5' },
+  isolation: {
+    kind: 'string',
+    value: 'ISOLATORS',
+    help: 'Comma-separated: cgroups, posix, disk/du, network/ports, namespaces/pid (default: cgroups if usable, else posix; plus disk/du and network/ports).',
+  },
+  cgroups_enable_cfs: { kind: 'boolean', help: 'Hard cpu limits (CFS quota) besides cpu shares.' },
 };
 
 /** Turns parsed `meso agent` flags into AgentOptions. */
@@ -35,6 +41,8 @@ export function agentOptionsFromFlags(values: Record<string, string | boolean | 
   if (typeof values['resources'] === 'string') options.resources = values['resources'];
   if (typeof values['attributes'] === 'string') options.attributes = values['attributes'];
   if (typeof values['hostname'] === 'string') options.hostname = values['hostname'];
+  if (typeof values['isolation'] === 'string') options.isolation = values['isolation'];
+  if (values['cgroups_enable_cfs'] === true) options.cgroupsEnableCfs = true;
   return options;
 }
 

@@ -1,0 +1,148 @@
+// The agent's isolation: which isolators apply (from --isolation and the machine), said
+// once at start, and each container's isolation assembled from them. Containers' cgroups
+// live at <agent's own cgroup>/<cgroupsRoot>/agent-<hash of the work dir>/<runId>, so
+// agents sharing a machine never touch each other's and a restarted agent finds its own.
+import { createHash } from 'node:crypto';
+import { readdir, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, Logger, Range } from '@meso/proto';
+import { detectMachineCgroups } from './cgroup-facts.js';
+import type { CgroupSupport } from './cgroup-detect.js';
+import { cgroupsIsolator, makeContainerCgroups, removeCgroup, type ContainerCgroups } from './cgroups-isolator.js';
+import { ContainerIsolation } from './container-isolation.js';
+import { diskIsolator } from './disk-isolator.js';
+import { chooseIsolators, type IsolatorName } from './isolation-flags.js';
+import type { ContainerLimits } from './limits.js';
+import { pidNamespaceIsolator, pidNamespaceSupport } from './pid-namespace.js';
+import { portsIsolator } from './ports-isolator.js';
+import { posixIsolator } from './posix-isolator.js';
+import type { ContainerIsolator } from './types.js';
+
+export interface IsolationConfig {
+  /** `--isolation`; undefined: the best available. */
+  flag: string | undefined;
+  enableCfs: boolean;
+  cgroupsRoot: string;
+  workDir: string;
+  memoryWatchIntervalMs: number;
+  diskWatchIntervalMs: number;
+  portsWatchIntervalMs: number;
+  checkAgentPortRangeOnly: boolean;
+  agentPorts: Range[];
+  clock: Clock;
+  logger: Logger;
+  /** Detected cgroups (tests); defaults to this machine's. */
+  cgroups?: CgroupSupport;
+}
+
+/** Where this agent's containers' cgroups go. */
+type AgentCgroups = { version: 1; cpu: string; cpuacct: string; memory: string } | { version: 2; dir: string };
+
+function agentKey(workDir: string): string {
+  return `agent-${createHash('sha1').update(workDir).digest('hex').slice(0, 12)}`;
+}
+
+export class Isolation {
+  private constructor(
+    readonly active: IsolatorName[],
+    private readonly base: AgentCgroups | undefined,
+    private readonly c: IsolationConfig,
+  ) {}
+
+  /** Detects, chooses and logs the isolators; throws an Error naming the problem for a bad or impossible `--isolation`. */
+  static async create(c: IsolationConfig): Promise<Isolation> {
+    let cgroups = c.cgroups ?? detectMachineCgroups();
+    let base: AgentCgroups | undefined;
+    if (cgroups.version !== 0) {
+      const key = agentKey(c.workDir);
+      try {
+        base =
+          cgroups.version === 1
+            ? { version: 1, cpu: join(cgroups.dirs.cpu, c.cgroupsRoot, key), cpuacct: join(cgroups.dirs.cpuacct, c.cgroupsRoot, key), memory: join(cgroups.dirs.memory, c.cgroupsRoot, key) }
+            : { version: 2, dir: join(cgroups.dir, c.cgroupsRoot, key) };
+        await makeContainerCgroups(base);
+        if (cgroups.version === 2 && base.version === 2) {
+          // Controllers reach a cgroup only when every ancestor below the agent's own enables them.
+          for (const d of [cgroups.dir, join(cgroups.dir, c.cgroupsRoot), base.dir]) await writeFile(join(d, 'cgroup.subtree_control'), '+cpu +memory');
+        }
+      } catch (e) {
+        cgroups = { version: 0, reason: `cannot set up cgroups below the agent's own: ${(e as Error).message}` };
+        base = undefined;
+      }
+    }
+    const choice = chooseIsolators(c.flag, { cgroups, pidNamespaces: pidNamespaceSupport() });
+    const log = c.logger;
+    for (const w of choice.warnings) log.warn(w);
+    const where = base ? (base.version === 2 ? `cgroup v2 ${base.dir}` : `cgroup v1 ${base.memory} (and cpu, cpuacct)`) : undefined;
+    log.info(`isolators: ${choice.active.join(', ')}${where && choice.active.some((n) => n.startsWith('cgroups/')) ? ` in ${where}` : ''}`, { notes: choice.notes });
+    const usesCgroups = choice.active.some((n) => n.startsWith('cgroups/'));
+    return new Isolation(choice.active, usesCgroups ? base : undefined, c);
+  }
+
+  private cgroupsOf(runId: string): ContainerCgroups | undefined {
+    const b = this.base;
+    if (!b) return undefined;
+    return b.version === 2 ? { version: 2, dir: join(b.dir, runId) } : { version: 1, cpu: join(b.cpu, runId), cpuacct: join(b.cpuacct, runId), memory: join(b.memory, runId) };
+  }
+
+  private parts(runId: string, sandbox: string): ContainerIsolator[] {
+    const has = (n: IsolatorName): boolean => this.active.includes(n);
+    const c = this.c;
+    const parts: ContainerIsolator[] = [];
+    const cg = this.cgroupsOf(runId);
+    if (cg) parts.push(cgroupsIsolator({ cgroups: cg, enableCfs: c.enableCfs && has('cgroups/cpu'), watchIntervalMs: c.memoryWatchIntervalMs }));
+    if (has('posix/cpu') || has('posix/mem')) parts.push(posixIsolator({ memory: has('posix/mem'), watchIntervalMs: c.memoryWatchIntervalMs }));
+    if (has('disk/du')) parts.push(diskIsolator({ sandbox, watchIntervalMs: c.diskWatchIntervalMs }));
+    if (has('network/ports')) parts.push(portsIsolator({ watchIntervalMs: c.portsWatchIntervalMs, agentPorts: c.agentPorts, agentRangeOnly: c.checkAgentPortRangeOnly }));
+    if (has('namespaces/pid')) parts.push(pidNamespaceIsolator());
+    return parts;
+  }
+
+  /** The isolation of a new container: its cgroups made, its limits applied. */
+  async prepare(runId: string, sandbox: string, limits: ContainerLimits): Promise<ContainerIsolation> {
+    const cg = this.cgroupsOf(runId);
+    if (cg) await makeContainerCgroups(cg);
+    const iso = new ContainerIsolation(runId, this.parts(runId, sandbox), limits, this.options());
+    await iso.update(limits);
+    return iso;
+  }
+
+  /** The isolation of a container recovered from the previous agent process (its cgroups kept). */
+  async recover(runId: string, sandbox: string, limits: ContainerLimits): Promise<ContainerIsolation> {
+    return this.prepare(runId, sandbox, limits);
+  }
+
+  private options(): { clock: Clock; logger: Logger; cpuQuota: boolean } {
+    return { clock: this.c.clock, logger: this.c.logger, cpuQuota: this.c.enableCfs && this.active.includes('cgroups/cpu') };
+  }
+
+  /** Removes the cgroups of containers that are not live (left by an agent that died). */
+  async removeLeftovers(live: ReadonlySet<string>): Promise<void> {
+    const b = this.base;
+    if (!b) return;
+    const roots = b.version === 2 ? [b.dir] : [...new Set([b.cpu, b.cpuacct, b.memory])];
+    for (const root of roots) {
+      let names: string[];
+      try {
+        names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+      } catch {
+        continue;
+      }
+      for (const n of names.filter((x) => !live.has(x))) {
+        this.c.logger.info('removing the cgroup of a container that is gone', { cgroup: join(root, n) });
+        await removeCgroup(join(root, n)).catch((e: unknown) => this.c.logger.warn('could not remove a leftover cgroup', { cgroup: join(root, n), error: (e as Error).message }));
+      }
+    }
+  }
+
+  /** Removes the agent's (empty) cgroup directories; those still holding containers stay. */
+  async close(): Promise<void> {
+    const b = this.base;
+    if (!b) return;
+    const roots = b.version === 2 ? [b.dir] : [...new Set([b.cpu, b.cpuacct, b.memory])];
+    for (const root of roots) {
+      await rmdir(root).catch(() => undefined);
+      await rmdir(join(root, '..')).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// What a container (an executor run: the executor and every process of its tasks) may
+// use: the sum of the executor's and its live tasks' resources. Pure.
+import { Resources, resourcesFromWire, type Range, type TaskInfo } from '@meso/proto';
+import { volumePath } from '../volumes/volume-paths.js';
+
+type WireResources = TaskInfo['resources'];
+
+const MB = 1024 * 1024;
+
+/**
+ * What the agent adds for its own command executor (a Node process of its own) to what
+ * the task asked for: Mesos adds DEFAULT_EXECUTOR_MEM (32 MB) for its C++ command
+ * executor; ours is a Node process of about 45-60 MB resident. Cpus are not added: the
+ * executor is idle while its task runs, and a 0.5 cpu hard limit stays 0.5.
+ */
+export const COMMAND_EXECUTOR_OVERHEAD = { cpus: 0, memMb: 64 } as const;
+
+/** One persistent volume a container uses, and its size. */
+export interface VolumeLimit {
+  path: string;
+  /** Where tasks see it, relative to the sandbox (not counted as sandbox disk). */
+  containerPath: string;
+  bytes: number;
+}
+
+/** The limits of one container. */
+export interface ContainerLimits {
+  /** Cpu shares (and the hard quota when enabled). */
+  cpus: number;
+  memBytes: number;
+  /** Sandbox disk (persistent volumes excluded); 0: not enforced. */
+  diskBytes: number;
+  /** Ports the container may listen on. */
+  ports: Range[];
+  volumes: VolumeLimit[];
+}
+
+/**
+ * The limits of a container running `executor` with `tasks` (the resources of each);
+ * `overhead` is added for the agent's command executor.
+ */
+export function containerLimits(workDir: string, executor: WireResources, tasks: WireResources[], overhead: { cpus: number; memMb: number }): ContainerLimits {
+  let total = safe(executor);
+  for (const t of tasks) total = total.add(safe(t));
+  const plain = total.withoutVolumes();
+  return {
+    cpus: plain.scalar('cpus') + overhead.cpus,
+    memBytes: Math.round((plain.scalar('mem') + overhead.memMb) * MB),
+    diskBytes: Math.round(plain.scalar('disk') * MB),
+    ports: plain.ranges('ports'),
+    volumes: total.volumes().map((v) => ({ path: volumePath(workDir, v.role, v.volume.id), containerPath: v.volume.containerPath, bytes: Math.round(v.value * MB) })),
+  };
+}
+
+/** Resources that fail validation count as none (the master validated them; an agent never crashes on them). */
+function safe(list: WireResources): Resources {
+  try {
+    return resourcesFromWire(list ?? [], 'resources');
+  } catch {
+    return Resources.empty();
+  }
+}
+
+/** Whether `port` lies within `ranges`. */
+export function portAllowed(port: number, ranges: readonly Range[]): boolean {
+  return ranges.some((r) => port >= r.begin && port <= r.end);
+}
