@@ -1,8 +1,7 @@
 /**
- * Where a server keeps its data (AOF). The one place that knows: today the task's sandbox
- * (`$MESO_SANDBOX/data`), so a server restarted by fw-redis starts empty and syncs from its
- * master; with persistent volumes (when the SDK offers them) a volume mounted at `data`,
- * so a server restarted on the same agent finds its data.
+ * Where a server keeps its data (AOF): `<sandbox>/redis-data`. With persistent volumes a volume
+ * is mounted there, so a server restarted on the same agent finds its data; without, it is a
+ * directory of the sandbox, and a restarted server starts empty and syncs from its master.
  */
 
 /** The path inside the sandbox where the data directory is (or the volume is mounted). */
@@ -11,5 +10,8 @@ export const DATA_CONTAINER_PATH = 'redis-data';
 /** A shell expression for the data directory, for the task's command. */
 export const dataDirExpression = `"$MESO_SANDBOX/${DATA_CONTAINER_PATH}"`;
 
-/** Whether this build keeps data on persistent volumes (false: the sandbox). */
-export const USES_VOLUMES = false;
+/** The persistent volume of a server: its size for a given `maxmemory` (AOF and its rewrite), MB. */
+export const volumeSizeFor = (capacityMb: number): number => Math.max(64, capacityMb * 4);
+
+/** The id of the volume created for a server (unique on its agent: task ids are unique). */
+export const volumeIdFor = (taskId: string): string => taskId;

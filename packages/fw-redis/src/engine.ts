@@ -1,8 +1,10 @@
-import { isTerminalState, OfferBuilder, type Clock, type Logger, type Offer, type Scheduler, type TaskStatus } from '@meso/sdk-scheduler';
+import { isRetryableCode, isTerminalState, Resources, SchedulerError, type Clock, type Logger, type Offer, type Operation, type Scheduler, type TaskSpec, type TaskStatus, type VolumeSpec } from '@meso/sdk-scheduler';
+import { DATA_CONTAINER_PATH, volumeIdFor, volumeSizeFor } from './data-dir.js';
 import { RedisFwError } from './errors.js';
 import { decideFailover, type DetectionPolicy } from './failover.js';
 import { activeMembers, isLiveMember, masterOf, memberTaskId, type InstanceRecord, type MemberRecord, type Observation } from './model.js';
 import { missingMembers, pickPort, planPlacements, type OfferSlot, type Placement } from './planner.js';
+import { OfferLedger, UNRESERVED } from './offer-ledger.js';
 import { Prober } from './prober.js';
 import { checkCapacity, checkFeasible, checkReplicas, taskMemFor, V1_FIELDS, type AgentCapacity, type CreateRequest, type FieldNames } from './sizing.js';
 import type { RedisState } from './state.js';
@@ -22,6 +24,14 @@ export interface EngineTuning {
   probeTimeoutMs?: number;
   /** Seconds an offer left unused is refused while servers wait to be placed. Defaults to 1. */
   refuseSeconds?: number;
+  /** The role fw-redis subscribes with and reserves for. Defaults to `redis`. */
+  role?: string;
+  /**
+   * Keep each server's data on a persistent volume (resources reserved for `role`), so a server
+   * restarted on the same agent finds its data. Needs a master that carries out RESERVE and
+   * CREATE. Defaults to false: data in the sandbox.
+   */
+  persistentVolumes?: boolean;
 }
 
 /** Defaults of {@link EngineTuning}. */
@@ -32,10 +42,12 @@ export const ENGINE_DEFAULTS = {
   downAfterMs: 3000,
   probeTimeoutMs: 1000,
   refuseSeconds: 1,
+  role: 'redis',
+  persistentVolumes: false,
 } as const;
 
 /** The calls the engine makes (a `Scheduler` has them all). */
-export type SchedulerCalls = Pick<Scheduler, 'launch' | 'decline' | 'kill' | 'revive' | 'suppress' | 'reconcile' | 'events'>;
+export type SchedulerCalls = Pick<Scheduler, 'accept' | 'decline' | 'kill' | 'revive' | 'suppress' | 'reconcile' | 'events'>;
 
 /** A promotion, as announced on `+switch-master`. */
 export interface SwitchMaster {
@@ -299,10 +311,12 @@ export class RedisEngine {
       agentId: o.agentId,
       memMb: o.resources.scalar('mem'),
       cpus: o.resources.scalar('cpus'),
-      ports: o.resources.ranges('ports').reduce((s, r) => s + r.end - r.begin + 1, 0),
       // (ports already used by our servers on a shared host are skipped when launching)
+      ports: o.resources.ranges('ports').reduce((s, r) => s + r.end - r.begin + 1, 0),
+      volumes: o.volumes.map((v) => v.id),
+      diskMb: o.resources.scalar('disk', UNRESERVED),
     }));
-    const { placements, waiting } = planPlacements(live, slots, this.o.taskCpus);
+    const { placements, waiting } = planPlacements(live, slots, this.o.taskCpus, this.o.persistentVolumes ? volumeSizeFor : undefined);
     for (const i of live) if (!waiting.has(i.name)) this.waiting.delete(i.name);
     for (const [name, why] of waiting) this.waiting.set(name, why);
     const byOffer = new Map<string, Placement[]>();
@@ -310,8 +324,8 @@ export class RedisEngine {
     const unused: string[] = [];
     for (const offer of offers) {
       const list = byOffer.get(offer.id);
-      if (list) await this.launchIn(offer, list).catch((e: unknown) => this.log.warn(`launch on ${offer.agentId} failed: ${(e as Error).message}`));
-      else unused.push(offer.id);
+      if (list) await this.launchIn(offer, list);
+      else if (waiting.size > 0 || !(await this.releaseUnneeded(offer))) unused.push(offer.id);
     }
     if (unused.length > 0) {
       this.counters.offersDeclined += unused.length;
@@ -323,24 +337,38 @@ export class RedisEngine {
     }
   }
 
-  /** Records the members placed in one offer (LAUNCHING, durable), then launches them. */
+  /**
+   * Records the members placed in one offer (LAUNCHING, durable), then launches them in one
+   * ACCEPT: with persistent volumes, RESERVE (for the role) and CREATE (a volume per new server)
+   * come first, and a replacement mounts the volume an ended server left on the agent.
+   */
   private async launchIn(offer: Offer, placements: Placement[]): Promise<void> {
     const ip = offer.agentEndpoint.slice(0, offer.agentEndpoint.lastIndexOf(':')) || offer.hostname;
     const pools = offer.resources.toList().flatMap((r) => (r.name === 'ports' && r.kind === 'ranges' ? [r] : []));
     const taken = new Set([...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.ip === ip).map((m) => m.port)));
-    const builder = new OfferBuilder(offer);
+    const ledger = new OfferLedger(offer.resources, this.o.role, this.o.persistentVolumes);
     const byInstance = new Map<string, InstanceRecord>();
-    const specs = [];
+    const specs: TaskSpec[] = [];
+    const reserve: Resources[] = [];
+    const create: VolumeSpec[] = [];
     for (const p of placements) {
-      const pool = pools.find((r) => pickPort(r.ranges, taken) !== undefined);
-      if (!pool) break;
-      const port = pickPort(pool.ranges, taken)!;
+      const port = pools.map((r) => pickPort(r.ranges, taken)).find((x) => x !== undefined);
+      if (port === undefined) break;
       taken.add(port);
       const inst = byInstance.get(p.instance) ?? structuredClone(this.state.instances.get(p.instance)!);
       byInstance.set(p.instance, inst);
       const seq = inst.nextSeq++;
+      const taskId = memberTaskId(inst.name, seq);
+      const volume: VolumeSpec | undefined = p.volumeId
+        ? offer.volumes.find((v) => v.id === p.volumeId)
+        : p.newVolumeMb
+          ? { id: volumeIdFor(taskId), containerPath: DATA_CONTAINER_PATH, sizeMb: p.newVolumeMb, role: this.o.role, mode: 'rw' }
+          : undefined;
+      const take = ledger.take({ cpus: this.o.taskCpus, mem: p.taskMemMb, port, ...(p.newVolumeMb ? { newVolumeDiskMb: p.newVolumeMb } : {}) });
+      if (take.reserve.length > 0) reserve.push(Resources.of(take.reserve));
+      if (volume && !p.volumeId) create.push(volume);
       const member: MemberRecord = {
-        taskId: memberTaskId(inst.name, seq),
+        taskId,
         seq,
         agentId: offer.agentId,
         hostname: offer.hostname,
@@ -348,25 +376,67 @@ export class RedisEngine {
         port,
         capacityMb: p.capacityMb,
         taskMemMb: p.taskMemMb,
-        ...(p.volumeId ? { volumeId: p.volumeId } : {}),
+        ...(volume ? { volumeId: volume.id } : {}),
         state: 'LAUNCHING',
         launchedAt: this.clock.now(),
       };
       const master = masterOf(inst);
       const replicaOf = p.role === 'replica' && master && isLiveMember(master) ? { ip: master.ip, port: master.port } : undefined;
-      const spec = serverTaskSpec(inst.name, member, { redisServer: this.o.redisServer, cpus: this.o.taskCpus, role: pool.role, ...(replicaOf ? { replicaOf } : {}) });
-      builder.add(spec, member.taskId);
+      specs.push(serverTaskSpec(inst.name, member, { redisServer: this.o.redisServer, resources: take.task, ...(volume ? { volume } : {}), ...(replicaOf ? { replicaOf } : {}) }));
       inst.members.push(member);
       if (p.role === 'master') inst.masterTaskId = member.taskId;
-      specs.push(spec);
     }
     if (specs.length === 0) {
       await this.scheduler.decline(offer.id, { refuseSeconds: this.o.refuseSeconds }).catch(() => undefined);
       return;
     }
     for (const inst of byInstance.values()) await this.put(inst);
-    this.counters.launched += specs.length;
-    await this.scheduler.launch(offer, specs, { refuseSeconds: this.o.refuseSeconds });
+    const operations: Operation[] = [
+      ...(reserve.length > 0 ? [{ type: 'reserve' as const, resources: reserve.reduce((a, b) => a.add(b)) }] : []),
+      ...(create.length > 0 ? [{ type: 'create' as const, volumes: create }] : []),
+      { type: 'launch', tasks: specs },
+    ];
+    try {
+      await this.scheduler.accept([offer.id], operations, { refuseSeconds: this.o.refuseSeconds });
+      this.counters.launched += specs.length;
+    } catch (e) {
+      // A refusal that will not be retried: these servers never start (a retryable failure is
+      // reconciled by the SDK, and the master answers for each task).
+      const retryable = e instanceof SchedulerError && isRetryableCode(e.code);
+      this.log.warn(`launch of ${specs.map((t) => t.taskId).join(', ')} on ${offer.agentId} failed: ${(e as Error).message}`);
+      if (retryable) return;
+      const ids = new Set(specs.map((t) => t.taskId));
+      for (const name of byInstance.keys()) {
+        const inst = this.state.instances.get(name)!;
+        await this.put({ ...inst, members: inst.members.map((m) => (ids.has(m.taskId) ? { ...m, state: 'ENDED', endedAt: this.clock.now(), message: `launch refused: ${(e as Error).message}` } : m)) });
+        this.waiting.set(name, `the last launch was refused: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Gives back what fw-redis no longer needs in an offer: volumes of deleted instances or of
+   * servers that ended and were replaced (DESTROY), and the role's reservations left unused
+   * (UNRESERVE). Only when no instance waits for servers. Returns whether it used the offer.
+   */
+  private async releaseUnneeded(offer: Offer): Promise<boolean> {
+    if (!this.o.persistentVolumes || offer.role !== this.o.role) return false;
+    if ([...this.state.instances.values()].some((i) => missingMembers(i) > 0)) return false;
+    const inUse = new Set([...this.state.instances.values()].flatMap((i) => i.members.filter(mayRun).flatMap((m) => (m.volumeId ? [m.volumeId] : []))));
+    const destroy = offer.volumes.filter((v) => !inUse.has(v.id));
+    const reserved = offer.resources.reservedFor(this.o.role).withoutVolumes().filter((r) => r.kind === 'scalar');
+    const freed = destroy.length > 0 ? Resources.of(destroy.map((v) => ({ name: 'disk', kind: 'scalar' as const, value: v.sizeMb, role: this.o.role }))) : Resources.empty();
+    const unreserve = reserved.add(freed);
+    if (destroy.length === 0 && unreserve.isEmpty()) return false;
+    const operations: Operation[] = [...(destroy.length > 0 ? [{ type: 'destroy' as const, volumes: destroy }] : []), ...(unreserve.isEmpty() ? [] : [{ type: 'unreserve' as const, resources: unreserve }])];
+    try {
+      await this.scheduler.accept([offer.id], operations, { refuseSeconds: this.o.refuseSeconds });
+      this.log.info(`released on ${offer.agentId}: ${destroy.length} volume(s) (${destroy.map((v) => v.id).join(', ') || '-'}), reservations ${unreserve.toString()}`);
+      return true;
+    } catch (e) {
+      this.log.warn(`releasing on ${offer.agentId} failed: ${(e as Error).message}`);
+      return false;
+    }
   }
 
   private async handleUpdate(status: TaskStatus): Promise<void> {

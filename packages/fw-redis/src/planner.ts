@@ -18,6 +18,8 @@ export interface OfferSlot {
   ports: number;
   /** Ids of persistent volumes of ours on the agent, free to mount. */
   volumes?: string[];
+  /** Unreserved disk (MB), for new volumes. */
+  diskMb?: number;
 }
 
 /** One member to launch. */
@@ -30,6 +32,8 @@ export interface Placement {
   taskMemMb: number;
   /** An existing volume to mount (the data of an earlier member), if any. */
   volumeId?: string;
+  /** Otherwise, the size (MB) of a new volume to create for it, when servers keep data on volumes. */
+  newVolumeMb?: number;
 }
 
 /** The planner's answer: what to launch, and why each instance still short is waiting. */
@@ -44,8 +48,11 @@ export function missingMembers(i: InstanceRecord): number {
   return Math.max(0, 1 + i.replicas - activeMembers(i).length);
 }
 
-/** Places the members the instances miss into the offers. */
-export function planPlacements(instances: readonly InstanceRecord[], offers: readonly OfferSlot[], taskCpus: number): PlanResult {
+/**
+ * Places the members the instances miss into the offers. With `volumeMbFor`, each new server
+ * gets a persistent volume of that size (unless it mounts the volume of an ended member).
+ */
+export function planPlacements(instances: readonly InstanceRecord[], offers: readonly OfferSlot[], taskCpus: number, volumeMbFor?: (capacityMb: number) => number): PlanResult {
   const free = offers.map((o) => ({ ...o, volumes: [...(o.volumes ?? [])] }));
   const placements: Placement[] = [];
   const waiting = new Map<string, string>();
@@ -60,27 +67,29 @@ export function planPlacements(instances: readonly InstanceRecord[], offers: rea
     // A master is launched only when there is none (a new instance, or one whose master died
     // with no replica to promote); otherwise failover promotes a replica and new members replicate.
     let needMaster = !inst.masterTaskId;
+    const volMb = volumeMbFor?.(inst.capacityMb) ?? 0;
+    const hasData = (o: (typeof free)[number]): boolean => o.volumes.some((v) => ended.has(v));
     while (missing > 0) {
-      const fits = free.filter((o) => o.memMb >= mem && o.cpus + 1e-9 >= taskCpus && o.ports >= 1 && (perAgent.get(o.agentId) ?? 0) < inst.distribution);
+      const fits = free.filter((o) => o.memMb >= mem && o.cpus + 1e-9 >= taskCpus && o.ports >= 1 && (perAgent.get(o.agentId) ?? 0) < inst.distribution && (hasData(o) || (o.diskMb ?? Infinity) >= volMb));
       if (fits.length === 0) break;
-      const withData = (o: (typeof free)[number]): number => (o.volumes.some((v) => ended.has(v)) ? 0 : 1);
-      fits.sort((a, b) => withData(a) - withData(b) || (perAgent.get(a.agentId) ?? 0) - (perAgent.get(b.agentId) ?? 0) || b.memMb - a.memMb);
+      fits.sort((a, b) => Number(hasData(b)) - Number(hasData(a)) || (perAgent.get(a.agentId) ?? 0) - (perAgent.get(b.agentId) ?? 0) || b.memMb - a.memMb);
       const o = fits[0]!;
       const volumeId = o.volumes.find((v) => ended.has(v));
       if (volumeId) {
         o.volumes.splice(o.volumes.indexOf(volumeId), 1);
         ended.delete(volumeId);
-      }
+      } else if (volMb > 0 && o.diskMb !== undefined) o.diskMb -= volMb;
       o.memMb -= mem;
       o.cpus -= taskCpus;
       o.ports -= 1;
       perAgent.set(o.agentId, (perAgent.get(o.agentId) ?? 0) + 1);
-      placements.push({ instance: inst.name, offerId: o.offerId, agentId: o.agentId, role: needMaster ? 'master' : 'replica', capacityMb: inst.capacityMb, taskMemMb: mem, ...(volumeId ? { volumeId } : {}) });
+      placements.push({ instance: inst.name, offerId: o.offerId, agentId: o.agentId, role: needMaster ? 'master' : 'replica', capacityMb: inst.capacityMb, taskMemMb: mem, ...(volumeId ? { volumeId } : volMb > 0 ? { newVolumeMb: volMb } : {}) });
       needMaster = false;
       missing--;
     }
     if (missing > 0) {
-      waiting.set(inst.name, `waiting for ${missing} more server(s) of ${mem} MB and ${taskCpus} cpus with a port, at most ${inst.distribution} per agent (no offer fits now)`);
+      const disk = volMb > 0 ? ` and ${volMb} MB of disk for its volume` : '';
+      waiting.set(inst.name, `waiting for ${missing} more server(s) of ${mem} MB and ${taskCpus} cpus with a port${disk}, at most ${inst.distribution} per agent (no offer fits now)`);
     }
   }
   return { placements, waiting };

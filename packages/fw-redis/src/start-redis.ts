@@ -78,6 +78,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningRed
   check(Number.isFinite(o.failoverTimeoutSeconds) && o.failoverTimeoutSeconds >= 0, 'failoverTimeoutSeconds', 'must be >= 0');
   for (const k of ['taskCpus', 'monitorIntervalMs', 'downAfterMs', 'probeTimeoutMs', 'refuseSeconds'] as const) check(Number.isFinite(o[k]) && o[k] > 0, k, 'must be a number > 0');
   check(typeof o.redisServer === 'string' && o.redisServer !== '', 'redisServer', 'must name the redis-server program');
+  check(typeof o.role === 'string' && /^[\w.-]+$/.test(o.role), 'role', `must be a role name, got ${String(o.role)}`);
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? createLogger('fw-redis');
   const store = o.store ?? (await FileStateStore.open(o.workDir));
@@ -90,7 +91,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningRed
     const connect = (id: string | undefined): Promise<Scheduler> =>
       Scheduler.connect({
         master: o.master,
-        framework: { name: o.frameworkName, failoverTimeoutSeconds: o.failoverTimeoutSeconds, checkpoint: true, ...(id ? { id } : {}) },
+        framework: { name: o.frameworkName, roles: [o.role], failoverTimeoutSeconds: o.failoverTimeoutSeconds, checkpoint: true, ...(id ? { id } : {}) },
         clock,
         logger: logger.child('sdk'),
         ...(o.transport ? { transport: o.transport } : {}),

@@ -1,4 +1,4 @@
-import { Resources, type TaskSpec } from '@meso/sdk-scheduler';
+import type { Resources, TaskSpec, VolumeSpec } from '@meso/sdk-scheduler';
 import { dataDirExpression } from './data-dir.js';
 import type { MemberRecord } from './model.js';
 
@@ -6,10 +6,10 @@ import type { MemberRecord } from './model.js';
 export interface ServerTaskOptions {
   /** The redis-server program. */
   redisServer: string;
-  /** cpus of each server task. */
-  cpus: number;
-  /** The role of the offer's resources the task takes (the port's, cpus' and mem's). */
-  role: string;
+  /** What the task takes of the offer (cpus, mem, its port; see `OfferLedger`). */
+  resources: Resources;
+  /** The persistent volume holding its data, mounted at the data directory. */
+  volume?: VolumeSpec;
   /** The master to replicate from at start (replicas), so a new replica never serves as a master. */
   replicaOf?: { ip: string; port: number };
 }
@@ -39,11 +39,8 @@ export function serverTaskSpec(instance: string, m: MemberRecord, o: ServerTaskO
   return {
     taskId: m.taskId,
     name: `redis ${instance} #${m.seq}`,
-    resources: Resources.of([
-      { name: 'cpus', kind: 'scalar', value: o.cpus, role: o.role },
-      { name: 'mem', kind: 'scalar', value: m.taskMemMb, role: o.role },
-      { name: 'ports', kind: 'ranges', ranges: [{ begin: m.port, end: m.port }], role: o.role },
-    ]),
+    resources: o.resources,
+    ...(o.volume ? { volumes: [o.volume] } : {}),
     command: { shell: `mkdir -p ${dataDirExpression} && exec ${quote(o.redisServer)} ${args.join(' ')}` },
     labels: { 'meso.redis.instance': instance },
     killGracePeriodSeconds: 5,
