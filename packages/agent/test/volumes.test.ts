@@ -3,7 +3,7 @@
 // volume through their sandbox, the agent is killed with SIGKILL and restarted, and the
 // volume is destroyed by a CheckpointResources that no longer lists it.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseResources, resourcesFromWire, resourcesToWire, TaskState, TaskStatus_Reason, type StatusUpdate } from '@meso/proto';
@@ -152,5 +152,19 @@ describe('persistent volumes on the agent', () => {
     expect([failed.status?.state, failed.status?.reason]).toEqual([S.TASK_FAILED, TaskStatus_Reason.REASON_CONTAINER_LAUNCH_FAILED]);
     expect(failed.status?.message).toContain("'other'");
     expect(c.master.updatesOf('a').at(-1)?.status?.state).toBe(S.TASK_RUNNING);
+  });
+
+  it('a task running as another user (the framework\'s) can write into its read-write volume', async () => {
+    expect(asRoot, 'this test needs root: tasks run as the framework user only when the agent is root').toBe(true);
+    c = await new Cluster().start({}, 'meso-volumes-');
+    await c.agent().registered();
+    const volume = 'disk(db)[v3:data]:16';
+    c.master.send({ $case: 'checkpointResources', value: { resources: wire(volume) } });
+    c.master.runTask(volumeTask('as-nobody', volume, 'id -un > data/who'), frameworkInfo({ roles: ['db'], user: 'nobody' }));
+    const done = await ended('as-nobody');
+    expect(done.status?.state, done.status?.message).toBe(S.TASK_FINISHED);
+    const who = join(volumePath(c.workDir, 'db', 'v3'), 'who');
+    expect(await readFile(who, 'utf8')).toBe('nobody\n');
+    expect((await stat(who)).uid).toBe(65534);
   });
 });

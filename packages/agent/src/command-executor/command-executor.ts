@@ -8,6 +8,7 @@ import { buildTaskEnv } from '../task-env.js';
 import { CommandTask, type CommandExit } from './command-task.js';
 import { taskHealthCheck, type TaskSurroundings } from './task-health.js';
 import { lookupUser } from './user.js';
+import { giveVolumes } from '../volumes/volume-owner.js';
 
 /** Grace period used when a kill carries none (the agent always sends one). */
 const FALLBACK_GRACE_SECONDS = 5;
@@ -91,6 +92,7 @@ export class CommandExecutor implements ExecutorHandlers {
       ids = { uid: user.uid, gid: user.gid };
       Object.assign(env, { USER: user.name, LOGNAME: user.name, HOME: user.home }, command.env);
       await chown(ctx.sandbox, user.uid, user.gid).catch((e: unknown) => this.o.log(`cannot give the sandbox to ${user.name}: ${(e as Error).message}`));
+      await giveVolumes(ctx.sandbox, task.resources, user.uid, user.gid, (m) => this.o.log(m));
     }
     let started;
     try {
