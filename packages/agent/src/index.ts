@@ -11,3 +11,4 @@ export { MAX_STATUS_UPDATE_RETRY_MS } from './status-update-manager.js';
 export { DEFAULT_PORTS } from './resources.js';
 export { buildTaskEnv, portVariables, type TaskEnvInput } from './task-env.js';
 export { sandboxPath } from './paths.js';
+export { volumePath } from './volumes/volume-paths.js';
