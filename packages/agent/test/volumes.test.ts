@@ -167,4 +167,21 @@ describe('persistent volumes on the agent', () => {
     expect(await readFile(who, 'utf8')).toBe('nobody\n');
     expect((await stat(who)).uid).toBe(65534);
   });
+
+  it('a CheckpointResources holding an invalid volume is refused whole: the agent keeps its previous set and volumes', async () => {
+    c = await new Cluster().start({}, 'meso-volumes-');
+    const agent = c.agent();
+    await agent.registered();
+    const good = wire('disk(db)[keep:data]:16');
+    c.master.send({ $case: 'checkpointResources', value: { resources: good } });
+    const dir = volumePath(c.workDir, 'db', 'keep');
+    await waitFor(() => existsSync(dir), { what: `the volume's directory ${dir}` });
+    const bad = wire('disk(db)[new:data]:16').map((r) => ({ ...r, disk: { persistence: { id: 'not valid', principal: '' }, volume: { containerPath: 'data', mode: 1 } } }));
+    c.master.send({ $case: 'checkpointResources', value: { resources: bad } });
+    await agent.logged("'not valid' is not a valid volume id");
+    expect(existsSync(dir)).toBe(true);
+    await agent.crash();
+    await c.agent().registered();
+    expect(resourcesFromWire(c.master.registrations.at(-1)?.checkpointedResources ?? []).toString()).toBe('disk(db)[keep:data]:16');
+  });
 });
