@@ -3,7 +3,7 @@
 // volume through their sandbox, the agent is killed with SIGKILL and restarted, and the
 // volume is destroyed by a CheckpointResources that no longer lists it.
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseResources, resourcesFromWire, resourcesToWire, TaskState, TaskStatus_Reason, type StatusUpdate } from '@meso/proto';
@@ -183,5 +183,25 @@ describe('persistent volumes on the agent', () => {
     await agent.crash();
     await c.agent().registered();
     expect(resourcesFromWire(c.master.registrations.at(-1)?.checkpointedResources ?? []).toString()).toBe('disk(db)[keep:data]:16');
+  });
+
+  it('at start, a missing volume directory is created again and a directory that is no volume of the agent is left alone and logged', async () => {
+    c = await new Cluster().start({}, 'meso-volumes-');
+    const first = c.agent();
+    await first.registered();
+    c.master.send({ $case: 'checkpointResources', value: { resources: wire('disk(db)[a:data]:16') } });
+    const dir = volumePath(c.workDir, 'db', 'a');
+    await waitFor(() => existsSync(dir), { what: `the volume's directory ${dir}` });
+    await first.crash();
+    await rm(dir, { recursive: true });
+    const stranger = volumePath(c.workDir, 'db', 'stranger');
+    await mkdir(stranger);
+    await writeFile(join(stranger, 'precious'), 'x');
+
+    const second = c.agent();
+    await second.registered();
+    expect(existsSync(dir)).toBe(true);
+    expect(await second.logged('no volume of this agent')).toContain(stranger);
+    expect(await readFile(join(stranger, 'precious'), 'utf8')).toBe('x');
   });
 });
