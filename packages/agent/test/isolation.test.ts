@@ -4,7 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { TaskState, TaskStatus_Reason, TaskStatus_Source } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectMachineCgroups } from '../src/isolation/cgroup-facts.js';
@@ -79,4 +79,172 @@ describe(`isolation (${PATH})`, () => {
     await waitFor(() => h.master.exited.find((e) => e.executorId?.value === 'hog'), { what: 'the executor to be gone' });
     await waitFor(() => runCgroups().length === 0, { what: 'the container cgroup to be removed' });
   });
+
+  it('holds a cpu-bound task with a 0.5 cpu hard limit to about half a core (measured over the container)', async () => {
+    h = await new Harness().start({ agent: { cgroupsEnableCfs: true } });
+    await h.agent.registered();
+    h.master.runTask(withScalar(shellTask('spin', 'while :; do :; done'), 'cpus', 0.5));
+    const running = await h.master.waitForUpdate('spin', S.TASK_RUNNING);
+    const runId = basename(running.status?.containerStatus?.sandbox ?? '');
+    const cpu = async (): Promise<{ t: number; secs: number; throttled: number }> => {
+      const [e] = await statistics(h);
+      return { t: Date.now(), secs: (e?.statistics.cpus_user_time_secs ?? 0) + (e?.statistics.cpus_system_time_secs ?? 0), throttled: await throttledPeriods(runId) };
+    };
+    // Windows of 2 s until one shows the loop at work (a loaded machine may starve it for a
+    // while); none may show more than the limit.
+    const shares: string[] = [];
+    let prev = await cpu();
+    const window = await waitFor(
+      async () => {
+        await new Promise((r) => setTimeout(r, 2_000)); // the measurement window itself
+        const next = await cpu();
+        const share = (next.secs - prev.secs) / ((next.t - prev.t) / 1000);
+        const throttled = next.throttled - prev.throttled;
+        prev = next;
+        shares.push(share.toFixed(3));
+        if (cgroups.version !== 0) expect(share, `a window used ${share.toFixed(3)} of a core, over the 0.5 limit`).toBeLessThanOrEqual(0.6);
+        return share > 0.2 ? { share, throttled } : undefined;
+      },
+      { what: 'a window in which the loop gets cpu (the machine may be saturated)', timeoutMs: 120_000, intervalMs: 0 },
+    );
+    console.log(`[${PATH}] cpu-bound task, 0.5 cpu hard limit: ${window.share.toFixed(3)} of one core (windows: ${shares.join(', ')}; periods throttled in it: ${window.throttled})`);
+    if (cgroups.version !== 0) expect(window.throttled, 'the kernel throttled the container at its quota').toBeGreaterThan(0);
+    else console.log(`[${PATH}] no hard cpu limit on the posix path: only the measurement is checked`);
+    h.master.kill('spin');
+    await h.master.waitForUpdate('spin', S.TASK_KILLED);
+  });
+
+  it('kills a task whose sandbox grows past its disk: CONTAINER_LIMITATION_DISK', async () => {
+    h = await new Harness().start({ agent: { diskWatchIntervalMs: 200 } });
+    await h.agent.registered();
+    h.master.runTask(withScalar(shellTask('filler', 'head -c 4194304 /dev/urandom > big; sleep 600'), 'disk', 1));
+    const failed = await h.master.waitForUpdate('filler', S.TASK_FAILED, 30_000);
+    console.log(`[${PATH}] disk: ${failed.status?.message}`);
+    expect(failed.status).toMatchObject({ reason: R.REASON_CONTAINER_LIMITATION_DISK, source: TaskStatus_Source.SOURCE_AGENT });
+    expect(failed.status?.message).toMatch(/exceeds the container's disk of 1 MB/);
+  });
+
+  it('kills a task listening on a port it was not given (the message names the port); a task on its own port runs on', async () => {
+    const [given, other, ok] = await freePorts(3);
+    h = await new Harness().start({ agent: { portsWatchIntervalMs: 200, resources: 'cpus:4;mem:4096;ports:[31000-32000]' } });
+    await h.agent.registered();
+    const listen = (port: number): string => `exec ${NODE} -e "require('net').createServer().listen(${port}, '127.0.0.1')"`;
+    const thief = shellTask('thief', listen(other));
+    thief.resources.push(portsResource([[given, given]]));
+    const honest = shellTask('honest', listen(ok));
+    honest.resources.push(portsResource([[ok, ok]]));
+    h.master.runTask(thief);
+    h.master.runTask(honest);
+    const failed = await h.master.waitForUpdate('thief', S.TASK_FAILED, 30_000);
+    console.log(`[${PATH}] ports: ${failed.status?.message}`);
+    expect(failed.status).toMatchObject({ reason: R.REASON_CONTAINER_LIMITATION, source: TaskStatus_Source.SOURCE_AGENT });
+    expect(failed.status?.message).toContain(`port ${other}`);
+    // The honest task has been checked several times by now (every 200 ms) and runs on.
+    await h.master.waitForUpdate('honest', S.TASK_RUNNING);
+    await waitFor(async () => (await listening(ok)) && h.master.updatesOf('honest').length >= 2, { what: 'the honest task to listen' });
+    await new Promise((r) => setTimeout(r, 1_000)); // five checks of its ports
+    expect(h.master.updatesOf('honest').map((u) => u.status?.state)).toEqual([S.TASK_STARTING, S.TASK_RUNNING]);
+  });
+
+  it('refuses a task given ports outside the agent\'s ports resource', async () => {
+    h = await new Harness().start({ agent: { resources: 'cpus:4;mem:4096;ports:[31000-31010]' } });
+    await h.agent.registered();
+    const task = shellTask('outside', 'true');
+    task.resources.push(portsResource([[31005, 31020]]));
+    h.master.runTask(task);
+    const error = await h.master.waitForUpdate('outside', S.TASK_ERROR);
+    expect(error.status).toMatchObject({ reason: R.REASON_TASK_INVALID, message: "ports [31005-31020] are not within the agent's ports [31000-31010]" });
+  });
+
+  it('runs each executor in a pid namespace of its own: a task sees only its own container\'s processes, and kills still work', async () => {
+    const base = cgroups.version === 0 ? 'posix' : 'cgroups';
+    h = await new Harness().start({ agent: { isolation: `${base},namespaces/pid` } });
+    await h.agent.registered();
+    expect(h.master.registrations[0]?.agentInfo?.isolators).toContain('namespaces/pid');
+    h.master.runTask(shellTask('sleeper', 'exec sleep 987654'));
+    await h.master.waitForUpdate('sleeper', S.TASK_RUNNING);
+    h.master.runTask(shellTask('looker', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done'));
+    const done = await h.master.waitForUpdate('looker', S.TASK_FINISHED);
+    const seen = await readFile(join(done.status?.containerStatus?.sandbox ?? '', 'stdout'), 'utf8');
+    console.log(`[${PATH}] processes a task sees in its pid namespace:\n${seen}`);
+    expect(seen).toContain('command-executor');
+    expect(seen).not.toContain('987654');
+    expect(seen.trim().split('\n').length).toBeLessThan(8);
+    h.master.kill('sleeper');
+    await h.master.waitForUpdate('sleeper', S.TASK_KILLED);
+    await waitFor(() => h.master.exited.find((e) => e.executorId?.value === 'sleeper'), { what: 'the sleeper executor to be gone' });
+  });
+
+  it('shows each executor\'s usage at GET /monitor/statistics and sends it to the master', async () => {
+    h = await new Harness().start({ agent: { usageIntervalMs: 300 } });
+    await h.agent.registered();
+    h.master.runTask(shellTask('busy', `exec ${NODE} -e "const b = Buffer.alloc(20 << 20, 1); const end = Date.now() + 600; while (Date.now() < end); setInterval(() => b[0]++, 1000)"`));
+    await h.master.waitForUpdate('busy', S.TASK_RUNNING);
+    const entry = await waitFor(
+      async () => (await statistics(h)).find((e) => e.executor_id === 'busy' && e.statistics.cpus_user_time_secs > 0.3 && e.statistics.mem_rss_bytes > 20 << 20),
+      { what: 'statistics with the task\'s cpu time and rss' },
+    );
+    console.log(`[${PATH}] /monitor/statistics: ${JSON.stringify(entry)}`);
+    expect(entry).toMatchObject({ framework_id: 'fw-1', source: 'busy' });
+    expect(entry.statistics).toMatchObject({ cpus_limit: 0.1, mem_limit_bytes: (32 + 64) * 1024 * 1024 });
+    expect(entry.statistics.processes).toBeGreaterThanOrEqual(2);
+    const report = await waitFor(() => h.master.usage.flatMap((u) => u.executors).find((e) => e.executorId?.value === 'busy' && (e.statistics?.memRssBytes ?? 0) > 0), {
+      what: 'a usage report to the master',
+    });
+    expect(report.allocated.map((r) => r.name)).toEqual(expect.arrayContaining(['cpus', 'mem']));
+    h.master.kill('busy');
+    await h.master.waitForUpdate('busy', S.TASK_KILLED);
+  });
+
+  it('removes the cgroups of runs that are gone when the agent restarts', async () => {
+    h = await new Harness().start();
+    await h.agent.registered();
+    h.master.runTask(shellTask('short', 'exec sleep 600'));
+    await h.master.waitForUpdate('short', S.TASK_RUNNING);
+    if (cgroups.version !== 0) expect(runCgroups().length).toBe(1);
+    // The agent goes away leaving its executor, which is killed meanwhile (its cgroup stays behind).
+    await h.agent.close({ shutdownExecutors: false });
+    const { killRunsUnder } = await import('./support/agent-process.js');
+    killRunsUnder(h.workDir);
+    await h.startAgent();
+    await h.agent.registered();
+    await waitFor(() => runCgroups().length === 0, { what: 'the leftover cgroup to be removed' });
+  });
 });
+
+/** Periods in which the kernel throttled the container's cpu (cpu.stat nr_throttled); 0 without cgroups. */
+async function throttledPeriods(runId: string): Promise<number> {
+  if (cgroups.version === 0) return 0;
+  const root = cgroups.version === 1 ? cgroups.dirs.cpu : cgroups.dir;
+  const meso = join(root, 'meso');
+  for (const agent of readdirSync(meso)) {
+    const file = join(meso, agent, runId, 'cpu.stat');
+    if (existsSync(file)) return Number(/nr_throttled (\d+)/.exec(await readFile(file, 'utf8'))?.[1] ?? 0);
+  }
+  return 0;
+}
+
+/** GET /monitor/statistics of the harness's agent. */
+async function statistics(h: Harness): Promise<Array<{ executor_id: string; framework_id: string; source: string; statistics: Record<string, number> }>> {
+  const res = await fetch(`http://${h.agent.endpoint}/monitor/statistics`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Array<{ executor_id: string; framework_id: string; source: string; statistics: Record<string, number> }>;
+}
+
+/** Ports in the agent's default range that are free now. */
+async function freePorts(n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let p = 31000 + Math.floor(Math.random() * 900); out.length < n && p <= 32000; p++) {
+    if (!(await listening(p))) out.push(p);
+  }
+  return out;
+}
+
+/** Whether something listens on 127.0.0.1:port (a bind attempt fails). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(true));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
+  });
+}
