@@ -1,8 +1,8 @@
 import { Scheduler, type Offer } from '@meso/sdk-scheduler';
 import type { Cleanup } from '@meso/testing';
 
-/** The size of every task a tenant runs (cpus dominate: 0.5 of 4 cpus vs 64 of 4096 MB). */
-export const TASK = { cpus: 0.5, mem: 64 } as const;
+/** The size of every task a tenant runs (cpus dominate: 0.5 of 4 cpus vs 128 of 4096 MB; 128 MB leaves the command executor room under a memory isolator). */
+export const TASK = { cpus: 0.5, mem: 128 } as const;
 
 /**
  * A framework of one role that always wants more: on each offer it launches `perOffer`
