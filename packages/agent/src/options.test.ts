@@ -17,6 +17,7 @@ describe('resolveAgentOptions', () => {
       executorRegistrationTimeoutMs: 60_000,
       executorReregisterTimeoutMs: 5_000,
     });
+    expect(o).toMatchObject({ isolation: undefined, cgroupsEnableCfs: false, cgroupsRoot: 'meso', memoryWatchIntervalMs: 500, diskWatchIntervalMs: 15_000, portsWatchIntervalMs: 30_000, usageIntervalMs: 10_000 });
     expect(AGENT_DEFAULTS.port).toBe(5051);
     expect(o.hostname).not.toBe('');
   });
@@ -51,6 +52,9 @@ describe('resolveAgentOptions', () => {
     [{ executorRegistrationTimeoutMs: Number.NaN }, 'executorRegistrationTimeoutMs', /must be a number >= 0, got NaN/],
     [{ executorReregisterTimeoutMs: -5 }, 'executorReregisterTimeoutMs', /must be a number >= 0, got -5/],
     [{ bootId: ' ' }, 'bootId', /^bootId: must not be empty/],
+    [{ cgroupsRoot: '../escape' }, 'cgroupsRoot', /^cgroupsRoot: '..\/escape' is not a relative cgroup path/],
+    [{ memoryWatchIntervalMs: 0 }, 'memoryWatchIntervalMs', /^memoryWatchIntervalMs: must be >= 1/],
+    [{ cgroupsEnableCfs: 'yes' as unknown as boolean }, 'cgroupsEnableCfs', /^cgroupsEnableCfs: must be true or false/],
   ])('refuses %j naming %s', (patch, field, message) => {
     let error: unknown;
     try {

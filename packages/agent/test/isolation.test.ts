@@ -125,7 +125,7 @@ describe(`isolation (${PATH})`, () => {
   });
 
   it('kills a task listening on a port it was not given (the message names the port); a task on its own port runs on', async () => {
-    const [given, other, ok] = await freePorts(3);
+    const [given, other, ok] = (await freePorts(3)) as [number, number, number];
     h = await new Harness().start({ agent: { portsWatchIntervalMs: 200, resources: 'cpus:4;mem:4096;ports:[31000-32000]' } });
     await h.agent.registered();
     const listen = (port: number): string => `exec ${NODE} -e "require('net').createServer().listen(${port}, '127.0.0.1')"`;
