@@ -181,7 +181,7 @@ describe(`isolation (${PATH})`, () => {
     h.master.runTask(shellTask('busy', `exec ${NODE} -e "const b = Buffer.alloc(20 << 20, 1); const end = Date.now() + 600; while (Date.now() < end); setInterval(() => b[0]++, 1000)"`));
     await h.master.waitForUpdate('busy', S.TASK_RUNNING);
     const entry = await waitFor(
-      async () => (await statistics(h)).find((e) => e.executor_id === 'busy' && e.statistics.cpus_user_time_secs > 0.3 && e.statistics.mem_rss_bytes > 20 << 20),
+      async () => (await statistics(h)).find((e) => e.executor_id === 'busy' && (e.statistics.cpus_user_time_secs ?? 0) > 0.3 && (e.statistics.mem_rss_bytes ?? 0) > 20 << 20),
       { what: 'statistics with the task\'s cpu time and rss' },
     );
     console.log(`[${PATH}] /monitor/statistics: ${JSON.stringify(entry)}`);
