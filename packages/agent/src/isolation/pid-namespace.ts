@@ -2,7 +2,9 @@
 // pid namespace with its own /proc (`unshare --pid --fork --mount-proc`), so its tasks
 // cannot see or signal other containers' processes. When it ends the kernel kills every
 // process of the namespace; `--kill-child` ties it to the `unshare` process the agent
-// watches. The agent still finds the processes from outside (their MESO_EXECUTOR_RUN_ID).
+// watches. Mounts propagate into its mount namespace (`--propagation slave`): a volume
+// shown in the sandbox after the executor started is seen there too. The agent still
+// finds the processes from outside (their MESO_EXECUTOR_RUN_ID).
 import { existsSync } from 'node:fs';
 import type { Command, ContainerIsolator } from './types.js';
 
@@ -20,6 +22,6 @@ export function pidNamespaceIsolator(): ContainerIsolator {
   const unshare = UNSHARE.find((p) => existsSync(p)) ?? 'unshare';
   return {
     name: 'namespaces/pid',
-    wrap: (c: Command): Command => ({ file: unshare, args: ['--pid', '--fork', '--mount-proc', '--kill-child', '--', c.file, ...c.args] }),
+    wrap: (c: Command): Command => ({ file: unshare, args: ['--pid', '--fork', '--mount-proc', '--propagation', 'slave', '--kill-child', '--', c.file, ...c.args] }),
   };
 }
