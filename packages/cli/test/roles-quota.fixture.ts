@@ -1,5 +1,5 @@
 import { Scheduler, type Offer } from '@meso/sdk-scheduler';
-import type { Cleanup } from '@meso/testing';
+import { waitFor, type Cleanup } from '@meso/testing';
 
 /** The size of every task a tenant runs (cpus dominate: 0.5 of 4 cpus vs 128 of 4096 MB; 128 MB leaves the command executor room under a memory isolator). */
 export const TASK = { cpus: 0.5, mem: 128 } as const;
@@ -69,4 +69,17 @@ export class Tenant {
 export async function usedCpus(master: string): Promise<Map<string, number>> {
   const state = (await (await fetch(`http://${master}/state`)).json()) as { frameworks: { id: string; resources: { used: Record<string, number> } }[] };
   return new Map(state.frameworks.map((f) => [f.id, Number(f.resources.used['cpus'] ?? 0)]));
+}
+
+/** Waits until the tenants' tasks use all `totalCpus` of the cluster; the cpus of each, by role. */
+export async function waitForSaturation(master: string, tenants: readonly Tenant[], totalCpus: number, timeoutMs: number): Promise<Record<string, number>> {
+  return waitFor(
+    `the ${totalCpus} cpus all used by tasks`,
+    async () => {
+      const used = await usedCpus(master);
+      const split = Object.fromEntries(tenants.map((t) => [t.role, used.get(t.id) ?? 0]));
+      return Object.values(split).reduce((a, b) => a + b, 0) >= totalCpus - TASK.cpus / 2 ? split : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, startAgentProcess, startMasterProcess, waitFor } from '@meso/testing';
-import { Tenant, TASK, usedCpus } from './roles-quota.fixture.js';
+import { Tenant, TASK, waitForSaturation } from './roles-quota.fixture.js';
 
 async function meso(cleanup: Cleanup, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = cleanup.meso(args);
@@ -20,16 +20,7 @@ describe('roles and quota on a real cluster', () => {
     // Each takes one task per offer and gives the rest back: the allocator's order decides the split.
     const dev = await Tenant.start(cleanup, master.address, 'dev', 'one');
     const prod = await Tenant.start(cleanup, master.address, 'prod', 'one');
-    const split = await waitFor(
-      'the 8 cpus all used by tasks',
-      async () => {
-        const used = await usedCpus(master.address);
-        const p = used.get(prod.id) ?? 0;
-        const d = used.get(dev.id) ?? 0;
-        return p + d >= 8 - TASK.cpus / 2 ? { prod: p, dev: d } : undefined;
-      },
-      180_000,
-    );
+    const split = (await waitForSaturation(master.address, [prod, dev], 8, 180_000)) as { prod: number; dev: number };
     const seconds = (Date.now() - started) / 1000;
     // The split is real processes: every task reaches TASK_RUNNING.
     await waitFor('16 tasks running', () => prod.running.size + dev.running.size === 16 || undefined, 180_000);
@@ -59,16 +50,7 @@ describe('roles and quota on a real cluster', () => {
     // dev subscribes first and takes all it is offered: only the quota holds it back.
     const dev = await Tenant.start(cleanup, master.address, 'dev', 'all');
     const prod = await Tenant.start(cleanup, master.address, 'prod', 'all');
-    const split = await waitFor(
-      'the 4 cpus all used by tasks',
-      async () => {
-        const used = await usedCpus(master.address);
-        const p = used.get(prod.id) ?? 0;
-        const d = used.get(dev.id) ?? 0;
-        return p + d >= 4 - TASK.cpus / 2 ? { prod: p, dev: d } : undefined;
-      },
-      120_000,
-    );
+    const split = await waitForSaturation(master.address, [prod, dev], 4, 120_000);
     expect(split).toEqual({ dev: 1, prod: 3 });
     expect(dev.offers.length).toBeGreaterThan(0);
     expect(dev.offers.every((o) => o.resources.scalar('cpus') <= 1 && o.resources.scalar('mem') <= 512)).toBe(true);
