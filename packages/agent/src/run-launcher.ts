@@ -173,7 +173,7 @@ function hasVolumes(tasks: TaskInfo[]): boolean {
  */
 async function attachTaskVolumes(m: ManagerState, run: ExecutorRun, tasks: TaskInfo[]): Promise<boolean> {
   try {
-    await m.o.volumes?.attach(run.sandbox, tasks.flatMap((t) => t.resources));
+    await m.o.volumes?.attach(run.sandbox, tasks.flatMap((t) => t.resources), run.container?.pid);
     return true;
   } catch (e) {
     const message = `Failed to launch the task: ${(e as Error).message}`;

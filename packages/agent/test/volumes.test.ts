@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseResources, resourcesFromWire, resourcesToWire, TaskState, TaskStatus_Reason, type StatusUpdate } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseMountPoints } from '../src/volumes/volume-mounts.js';
 import { volumePath } from '../src/volumes/volume-paths.js';
 import { Cluster, mountsUnder, requireBuiltAgent } from './support/cluster.js';
 import { executorTask, shellTask } from './support/tasks.js';
@@ -132,9 +133,13 @@ describe('persistent volumes on the agent', () => {
     expect(await readFile(join(volumePath(c.workDir, 'db', 'v1'), 'f'), 'utf8')).toBe('kept\n');
   });
 
-  it('a task given to a running custom executor has its volume in the executor\'s sandbox before the executor gets it', async () => {
+  it.each([
+    ['the agent\'s mount namespace', {}],
+    ['a mount namespace of its own (namespaces/pid)', { isolation: 'namespaces/pid' }],
+  ])('a task given to a running custom executor in %s has its volume in the executor\'s sandbox before the executor gets it', async (_, options) => {
+    expect(asRoot, 'this test needs root: volumes are bind mounts').toBe(true);
     c = await new Cluster().start({}, 'meso-volumes-');
-    await c.agent().registered();
+    await c.agent(options).registered();
     const volume = 'disk(db)[v2:state/db]:16';
     c.master.send({ $case: 'checkpointResources', value: { resources: wire(volume) } });
     c.master.runTask(executorTask('a', 'exec-1', executorCommand), framework);
@@ -144,6 +149,9 @@ describe('persistent volumes on the agent', () => {
 
     c.master.runTask(executorTask('b', 'exec-1', executorCommand, { resources: wire(`cpus:0.1;${volume}`) }), framework);
     await c.master.waitForUpdate('b', S.TASK_RUNNING);
+    // The executor's own mount table shows the volume (not only the agent's).
+    const executorPid = first.status?.containerStatus?.executorPid ?? 0;
+    expect(parseMountPoints(await readFile(`/proc/${executorPid}/mountinfo`, 'utf8'))).toContain(target);
     await writeFile(join(target, 'through-sandbox'), 'x');
     expect(await readFile(join(volumePath(c.workDir, 'db', 'v2'), 'through-sandbox'), 'utf8')).toBe('x');
 

@@ -4,14 +4,18 @@ import { Resources, resourcesFromWire, type Logger } from '@meso/proto';
 import type { StateStore } from '@meso/state';
 import { isSafeId } from '../paths.js';
 import { ResourceCheckpoint, type WireResource } from './resource-checkpoint.js';
-import { attachVolume, mayMount, unmountStale, unmountUnder, type VolumeAttachment } from './volume-mounts.js';
+import { attachVolume, mayMount, otherMountNamespace, unmountStale, unmountUnder, type VolumeAttachment } from './volume-mounts.js';
 import { volumePath, volumesRoot } from './volume-paths.js';
 import { classifyVolumeDir, planVolumes, volumeKey, volumeKeys, type VolumeKey } from './volume-plan.js';
 
 /** What the executor manager needs of volumes while it starts and ends runs. */
 export interface RunVolumes {
-  /** Makes the volumes among `resources` visible in the sandbox; rejects naming a volume the agent does not hold. */
-  attach(sandbox: string, resources: readonly WireResource[]): Promise<void>;
+  /**
+   * Makes the volumes among `resources` visible in the sandbox — also inside the mount
+   * namespace of `executorPid` when the run's executor already runs in one of its own;
+   * rejects naming a volume the agent does not hold.
+   */
+  attach(sandbox: string, resources: readonly WireResource[], executorPid?: number): Promise<void>;
   /** Undoes `attach` for a run that ended (unmounts whatever is mounted in its sandbox). */
   release(sandbox: string): Promise<void>;
 }
@@ -84,11 +88,11 @@ export class VolumeManager implements RunVolumes {
     return next;
   }
 
-  async attach(sandbox: string, resources: readonly WireResource[]): Promise<void> {
+  async attach(sandbox: string, resources: readonly WireResource[], executorPid?: number): Promise<void> {
     // A RunTask right after a CheckpointResources must see the volumes it creates.
     await this.queue;
     for (const v of this.attachments(resources)) {
-      let how;
+      let how: Awaited<ReturnType<typeof attachVolume>>;
       try {
         how = await attachVolume(sandbox, v, this.useMount);
       } catch (e) {
@@ -97,7 +101,8 @@ export class VolumeManager implements RunVolumes {
         this.useMount = false;
         how = await attachVolume(sandbox, v, false);
       }
-      this.log.info('persistent volume attached', { volume: v.id, target: join(sandbox, v.containerPath), mode: v.mode, how });
+      if (how !== 'symlink' && executorPid && (await otherMountNamespace(executorPid))) how = await attachVolume(sandbox, v, true, executorPid);
+      this.log.info('persistent volume attached', { volume: v.id, target: join(sandbox, v.containerPath), mode: v.mode, how, ...(executorPid ? { executorPid } : {}) });
     }
   }
 

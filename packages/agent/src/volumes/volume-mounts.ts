@@ -38,8 +38,15 @@ export function mountsUnder(points: readonly string[], dir: string): string[] {
   return [...new Set(points.filter((p) => p === dir || p.startsWith(prefix)))].sort((a, b) => b.length - a.length);
 }
 
-export async function currentMountPoints(): Promise<string[]> {
-  return parseMountPoints(await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
+/** Mount points of this process's mount namespace, or of process `pid`'s. */
+export async function currentMountPoints(pid?: number): Promise<string[]> {
+  return parseMountPoints(await readFile(`/proc/${pid ?? 'self'}/mountinfo`, 'utf8').catch(() => ''));
+}
+
+/** Whether process `pid` lives in another mount namespace (an executor under `unshare --mount`). */
+export async function otherMountNamespace(pid: number): Promise<boolean> {
+  const [own, theirs] = await Promise.all([readlink('/proc/self/ns/mnt').catch(() => ''), readlink(`/proc/${pid}/ns/mnt`).catch(() => '')]);
+  return theirs !== '' && own !== theirs;
 }
 
 /** Whether this process may try bind mounts (root; whether they work is found out by trying). */
@@ -52,7 +59,9 @@ export function mayMount(): boolean {
  * same executor with the same volume finds it there. Refuses a target that leads outside
  * the sandbox (a symlink planted by the run's processes).
  */
-export async function attachVolume(sandbox: string, v: VolumeAttachment, useMount: boolean): Promise<AttachMethod> {
+export async function attachVolume(sandbox: string, v: VolumeAttachment, useMount: boolean, namespacePid?: number): Promise<AttachMethod> {
+  // In the mount namespace of a running executor: the same paths, its own mount table.
+  const mount = (args: string[]) => (namespacePid ? run('nsenter', ['--target', String(namespacePid), '--mount', '--', 'mount', ...args]) : run('mount', args));
   const target = join(sandbox, v.containerPath);
   await insideSandbox(sandbox, await deepestExisting(dirname(target)), v);
   await mkdir(dirname(target), { recursive: true });
@@ -62,15 +71,15 @@ export async function attachVolume(sandbox: string, v: VolumeAttachment, useMoun
     if ((await readlink(target)) === v.source) return 'already';
     throw new Error(`volume '${v.id}': ${target} is a symlink to somewhere else`);
   }
-  if (existing && (await currentMountPoints()).includes(target)) return 'already';
+  if (existing && (await currentMountPoints(namespacePid)).includes(target)) return 'already';
   if (useMount) {
     await mkdir(target, { recursive: true });
-    await run('mount', ['--bind', v.source, target]);
+    await mount(['--bind', v.source, target]);
     if (v.mode === 'ro') {
       try {
-        await run('mount', ['-o', 'remount,bind,ro', target]);
+        await mount(['-o', 'remount,bind,ro', target]);
       } catch (e) {
-        await unmount(target);
+        await (namespacePid ? run('nsenter', ['--target', String(namespacePid), '--mount', '--', 'umount', '-l', target]) : unmount(target));
         throw e;
       }
     }
