@@ -13,7 +13,7 @@ describe('meso local, execute and state (the README quick start)', () => {
     const local = cleanup.meso(['local', '--port', '0', '--agents', '2', '--data_dir', dataDir, '--allocation_interval', '100ms', '--resources', 'cpus:2;mem:2048']);
     [, master = ''] = await local.line(/^master:\s+(\S+)/m);
     await local.line(/cluster ready \(2 agents and marathon, chronos, batch/);
-    for (const name of ['marathon', 'chronos', 'batch']) [, frameworks[name] = ''] = await local.line(new RegExp(`^${name}:\\s+http://(\\S+)`, 'm'));
+    for (const name of ['marathon', 'chronos', 'batch', 'redis']) [, frameworks[name] = ''] = await local.line(new RegExp(`^${name}:\\s+http://(\\S+)`, 'm'));
   });
   afterAll(() => cleanup.run());
 
@@ -45,12 +45,13 @@ describe('meso local, execute and state (the README quick start)', () => {
     expect(run.stderr).toContain('must not be negative');
   });
 
-  it('runs Marathon, Chronos and batch beside the cluster, registered as frameworks', async () => {
+  it('runs Marathon, Chronos, batch and Redis beside the cluster, registered as frameworks', async () => {
     expect((await (await fetch(`http://${frameworks['marathon']}/ping`)).text()).trim()).toBe('pong');
     expect((await (await fetch(`http://${frameworks['chronos']}/ping`)).text()).trim()).toBe('pong');
     expect((await (await fetch(`http://${frameworks['batch']}/ping`)).text()).trim()).toBe('pong');
+    expect((await (await fetch(`http://${frameworks['redis']}/ping`)).text()).trim()).toBe('pong');
     const state = (await (await fetch(`http://${master}/state`)).json()) as { frameworks: Array<{ name: string; connected: boolean }> };
-    expect(state.frameworks.filter((f) => f.connected).map((f) => f.name).sort()).toEqual(['batch', 'chronos', 'marathon']);
+    expect(state.frameworks.filter((f) => f.connected).map((f) => f.name).sort()).toEqual(['batch', 'chronos', 'marathon', 'redis']);
   });
 
   it('serves /state and /metrics, and meso state shows the agents', async () => {

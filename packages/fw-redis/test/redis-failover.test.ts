@@ -30,22 +30,35 @@ describe('meso-redis: replicas and failover', () => {
     console.log(`fw-redis: ${KEYS} SETs through the Sentinel client in ${writeMs} ms`);
     for (const address of running.endpoints.replicas as string[]) expect(await connect(cleanup, address).dbsize()).toBe(KEYS);
 
+    // What a Sentinel subscriber (a dashboard, a client with failoverDetector) hears.
+    const subscriber = connect(cleanup, `${fw.sentinel.host}:${fw.sentinel.port}`);
+    const switches: string[] = [];
+    subscriber.on('message', (channel: string, message: string) => switches.push(`${channel} ${message}`));
+    await subscriber.subscribe('+switch-master');
+
     const oldMaster = running.endpoints.master as string;
     const masterPid = Number(/process_id:(\d+)/.exec(await connect(cleanup, oldMaster).info('server'))![1]);
     process.kill(masterPid, 'SIGKILL');
     const killedAt = Date.now();
+    let lastError = '';
     await waitFor('writes accepted again through the Sentinel client', async () => {
       try {
         return (await app.set('after-failover', 'yes')) === 'OK';
-      } catch {
+      } catch (e) {
+        lastError = (e as Error).message;
         return false;
       }
-    }, 60_000);
+    }, 60_000).catch(async (e: unknown) => {
+      const status = await fw.api('GET', '/v2/instances/orders');
+      throw new Error(`${(e as Error).message}\nclient: ${app.status}, last error: ${lastError}\ninstance: ${status.text}\nmeso-redis:\n${fw.proc.stdout.slice(-4000)}\n${fw.proc.stderr.slice(-4000)}`);
+    });
     const failoverSeconds = (Date.now() - killedAt) / 1000;
     console.log(`fw-redis: failover — ${failoverSeconds.toFixed(2)} s from kill -9 of the master to writes accepted again`);
 
     const after = await waitForInstance(fw, 'orders', 'a new master and a replacement replica', (i) => i.epoch === 1 && i.endpoints.master !== oldMaster && i.endpoints.replicas.length === 2 && i.members.every((m: any) => m.answering && (m.role === 'master' || m.linkUp)));
     expect(after.failovers).toEqual([expect.objectContaining({ epoch: 1, from: running.members.find((m: any) => m.role === 'master').taskId, to: after.members.find((m: any) => m.role === 'master').taskId })]);
+    const newMaster = after.endpoints.master as string;
+    expect(switches).toEqual([`+switch-master orders ${oldMaster.replace(':', ' ')} ${newMaster.replace(':', ' ')}`]);
     expect(await app.get('key:0')).toBe('value-0');
     expect(await app.get(`key:${KEYS - 1}`)).toBe(`value-${KEYS - 1}`);
     expect(await app.dbsize()).toBe(KEYS + 1);

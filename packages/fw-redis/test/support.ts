@@ -70,12 +70,18 @@ export async function startRedisFw(cleanup: Cleanup, cluster: Cluster, workDir =
   return { proc, address, sentinel: { host: sentinel.slice(0, i), port: Number(sentinel.slice(i + 1)) }, api };
 }
 
-/** Polls an instance (our JSON view) until `check` holds. */
-export function waitForInstance(r: RedisFw, name: string, what: string, check: (i: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  return waitFor(`${name}: ${what}`, async () => {
-    const res = await r.api('GET', `/v2/instances/${name}`);
-    return res.status === 200 && check(res.json) ? res.json : undefined;
-  }, timeoutMs);
+/** Polls an instance (our JSON view) until `check` holds; on timeout, says what it last was and what meso-redis logged. */
+export async function waitForInstance(r: RedisFw, name: string, what: string, check: (i: any) => boolean, timeoutMs = 60_000): Promise<any> {
+  let last = '';
+  try {
+    return await waitFor(`${name}: ${what}`, async () => {
+      const res = await r.api('GET', `/v2/instances/${name}`);
+      last = res.text;
+      return res.status === 200 && check(res.json) ? res.json : undefined;
+    }, timeoutMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nlast: ${last}\nmeso-redis:\n${r.proc.stdout.slice(-4000)}\n${r.proc.stderr.slice(-6000)}`);
+  }
 }
 
 /** A direct connection to one server, closed by the cleanup. */
@@ -87,9 +93,15 @@ export function connect(cleanup: Cleanup, address: string): Redis {
   return client;
 }
 
-/** A client in Sentinel mode, as an application would configure it, closed by the cleanup. */
+/**
+ * A client in Sentinel mode with ioredis's defaults (`sentinels` and `name` only; retries every
+ * 100 ms), as an application would configure it, closed by the cleanup. It follows a failover by
+ * reconnecting when its master goes away and asking the sentinel again (then checking the ROLE).
+ * Not `failoverDetector: true`: seen here, a +switch-master that arrives while ioredis is already
+ * reconnecting ends the client for good (status `end`).
+ */
 export function sentinelClient(cleanup: Cleanup, r: RedisFw, name: string): Redis {
-  const client = new Redis({ sentinels: [r.sentinel], name, failoverDetector: true, sentinelRetryStrategy: () => 100, retryStrategy: () => 100 });
+  const client = new Redis({ sentinels: [r.sentinel], name, sentinelRetryStrategy: () => 100, retryStrategy: () => 100 });
   client.on('error', () => undefined);
   cleanup.onCleanup(async () => client.disconnect());
   return client;
