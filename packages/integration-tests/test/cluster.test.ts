@@ -1,5 +1,9 @@
 import { describe, inject } from 'vitest';
 import { clients } from '../src/clients.js';
+import { agentLoss } from './scenarios/agent-loss.js';
+import { drf } from './scenarios/drf.js';
+import { frameworkRestarts } from './scenarios/framework-restarts.js';
+import { masterRestart } from './scenarios/master-restart.js';
 import { sharing } from './scenarios/sharing.js';
 
 // One cluster in containers (started by global-setup.ts) through the scenarios, in this order:
@@ -10,4 +14,8 @@ const api = clients(topology);
 
 describe.sequential('the whole cluster in containers', () => {
   sharing(topology, api);
+  drf(topology, api);
+  agentLoss(topology, api);
+  masterRestart(topology, api);
+  frameworkRestarts(topology, api);
 });
