@@ -1,9 +1,9 @@
 import { readFile, rm, stat } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { HealthCheck_Type, TaskState, TaskStatus_Reason, type HealthCheck, type StatusUpdate } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Harness } from './support/harness.js';
+import { freePort } from './support/ports.js';
 import { portsResource, shellTask } from './support/tasks.js';
 import { waitFor } from './support/wait.js';
 
@@ -20,15 +20,6 @@ beforeAll(async () => {
     throw new Error('build first: npx tsc -b packages/agent/tsconfig.json');
   });
 });
-
-/** A free port on loopback (bound, then released) for a task to listen on. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** A fast health check: first check at once, every 0.2 s, 2 s timeout, no grace period. */
 function healthCheck(extra: Partial<HealthCheck>): HealthCheck {

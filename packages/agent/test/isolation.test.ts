@@ -3,12 +3,13 @@
 // isolators — each test prints which path it tested.
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { TaskState, TaskStatus_Reason, TaskStatus_Source } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectMachineCgroups } from '../src/isolation/cgroup-facts.js';
+import { agentCgroupName } from '../src/isolation/isolation.js';
 import { Harness } from './support/harness.js';
+import { freePorts, listening } from './support/ports.js';
 import { portsResource, shellTask } from './support/tasks.js';
 import { waitFor } from './support/wait.js';
 
@@ -41,21 +42,17 @@ function withScalar(task: ReturnType<typeof shellTask>, name: string, value: num
   return task;
 }
 
-/** The container cgroups of the harness's agent (v1: memory hierarchy; v2: the one), by run id. */
+/** The container cgroups of the harness's agent (v1: in the memory hierarchy). */
 function runCgroups(): string[] {
   if (cgroups.version === 0) return [];
-  const root = cgroups.version === 1 ? cgroups.dirs.memory : cgroups.dir;
-  const meso = join(root, 'meso');
-  if (!existsSync(meso)) return [];
-  return readdirSync(meso).flatMap((agent) => {
-    try {
-      return readdirSync(join(meso, agent), { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => join(meso, agent, d.name));
-    } catch {
-      return [];
-    }
-  });
+  const dir = join(cgroups.version === 1 ? cgroups.dirs.memory : cgroups.dir, 'meso', agentCgroupName(h.workDir));
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => join(dir, d.name));
+  } catch {
+    return [];
+  }
 }
 
 describe(`isolation (${PATH})`, () => {
@@ -69,6 +66,7 @@ describe(`isolation (${PATH})`, () => {
     const hog = `exec ${NODE} -e "const a = []; setInterval(() => a.push(Buffer.alloc(8 << 20, 1)), 50)"`;
     h.master.runTask(withScalar(shellTask('hog', hog), 'mem', 64));
     const running = await h.master.waitForUpdate('hog', S.TASK_RUNNING);
+    if (cgroups.version !== 0) expect(runCgroups()).toHaveLength(1);
     const failed = await h.master.waitForUpdate('hog', S.TASK_FAILED, 60_000);
     const seconds = (failed.status?.timestamp ?? 0) - (running.status?.timestamp ?? 0);
     console.log(`[${PATH}] memory hog: TASK_RUNNING → TASK_FAILED in ${seconds.toFixed(2)} s: ${failed.status?.message}`);
@@ -215,13 +213,8 @@ describe(`isolation (${PATH})`, () => {
 /** Periods in which the kernel throttled the container's cpu (cpu.stat nr_throttled); 0 without cgroups. */
 async function throttledPeriods(runId: string): Promise<number> {
   if (cgroups.version === 0) return 0;
-  const root = cgroups.version === 1 ? cgroups.dirs.cpu : cgroups.dir;
-  const meso = join(root, 'meso');
-  for (const agent of readdirSync(meso)) {
-    const file = join(meso, agent, runId, 'cpu.stat');
-    if (existsSync(file)) return Number(/nr_throttled (\d+)/.exec(await readFile(file, 'utf8'))?.[1] ?? 0);
-  }
-  return 0;
+  const file = join(cgroups.version === 1 ? cgroups.dirs.cpu : cgroups.dir, 'meso', agentCgroupName(h.workDir), runId, 'cpu.stat');
+  return existsSync(file) ? Number(/nr_throttled (\d+)/.exec(await readFile(file, 'utf8'))?.[1] ?? 0) : 0;
 }
 
 /** GET /monitor/statistics of the harness's agent. */
@@ -229,22 +222,4 @@ async function statistics(h: Harness): Promise<Array<{ executor_id: string; fram
   const res = await fetch(`http://${h.agent.endpoint}/monitor/statistics`);
   expect(res.status).toBe(200);
   return (await res.json()) as Array<{ executor_id: string; framework_id: string; source: string; statistics: Record<string, number> }>;
-}
-
-/** Ports in the agent's default range that are free now. */
-async function freePorts(n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let p = 31000 + Math.floor(Math.random() * 900); out.length < n && p <= 32000; p++) {
-    if (!(await listening(p))) out.push(p);
-  }
-  return out;
-}
-
-/** Whether something listens on 127.0.0.1:port (a bind attempt fails). */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(true));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
-  });
 }

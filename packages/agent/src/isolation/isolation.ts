@@ -38,7 +38,8 @@ export interface IsolationConfig {
 /** Where this agent's containers' cgroups go. */
 type AgentCgroups = { version: 1; cpu: string; cpuacct: string; memory: string } | { version: 2; dir: string };
 
-function agentKey(workDir: string): string {
+/** The name of the cgroup holding one agent's containers: the same for every process of the agent on `workDir`. */
+export function agentCgroupName(workDir: string): string {
   return `agent-${createHash('sha1').update(workDir).digest('hex').slice(0, 12)}`;
 }
 
@@ -54,7 +55,7 @@ export class Isolation {
     let cgroups = c.cgroups ?? detectMachineCgroups();
     let base: AgentCgroups | undefined;
     if (cgroups.version !== 0) {
-      const key = agentKey(c.workDir);
+      const key = agentCgroupName(c.workDir);
       try {
         base =
           cgroups.version === 1
