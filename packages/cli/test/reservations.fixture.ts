@@ -1,4 +1,4 @@
-import { Scheduler, type Offer, type TaskStatus } from '@meso/sdk-scheduler';
+import { isTerminalState, Scheduler, type Offer, type TaskStatus } from '@meso/sdk-scheduler';
 import { waitFor, type Cleanup } from '@meso/testing';
 
 /**
@@ -52,13 +52,15 @@ export class RoleFramework {
     );
   }
 
-  /** The latest status of a task once it is `state`, or fails naming the states seen. */
+  /** The status of a task once it is `state`; fails at once naming the state if it ends otherwise. */
   async status(taskId: string, state: string, timeoutMs = 60_000): Promise<TaskStatus> {
-    return waitFor(
-      `${taskId} ${state} (seen: ${this.statuses.filter((s) => s.taskId === taskId).map((s) => `${s.state} ${s.message ?? ''}`).join(', ')})`,
-      () => this.statuses.find((s) => s.taskId === taskId && s.state === state),
+    const seen = await waitFor(
+      `${taskId} ${state}`,
+      () => this.statuses.find((s) => s.taskId === taskId && (s.state === state || isTerminalState(s.state))),
       timeoutMs,
     );
+    if (seen.state !== state) throw new Error(`${taskId} is ${seen.state}, not ${state}: ${seen.message ?? ''}`);
+    return seen;
   }
 }
 
