@@ -87,6 +87,11 @@ describe('RESERVE / UNRESERVE / CREATE / DESTROY in ACCEPT', () => {
     const order = agent.inbox.all.filter((m) => m.message?.$case === 'checkpointResources' || m.message?.$case === 'runTask').map((m) => m.message?.$case);
     expect(order).toEqual(['checkpointResources', 'runTask']);
     expect(await total()).toEqual({ cpus: 3, 'cpus(web)': 1, disk: 700, 'disk(web)': 200, 'disk(web)[v1:data]': 100, mem: 3840, 'mem(web)': 256, ports: '[31000-32000]' });
+    const shown = ((await cluster.state()) as unknown as { agents: Record<string, unknown>[] }).agents[0];
+    expect(shown).toMatchObject({
+      reservedResources: { web: { 'cpus(web)': 1, 'disk(web)': 200, 'disk(web)[v1:data]': 100, 'mem(web)': 256 } },
+      volumes: [{ id: 'v1', role: 'web', containerPath: 'data', mode: 'rw', sizeMb: 100 }],
+    });
 
     // The volume is in use: not offered; DESTROY of it is refused naming the task.
     await fw.call('revive', { roles: [] });
@@ -112,6 +117,7 @@ describe('RESERVE / UNRESERVE / CREATE / DESTROY in ACCEPT', () => {
     });
     expect(await checkpointed(agent)).toBe('');
     expect(await total()).toEqual({ cpus: 4, disk: 1000, mem: 4096, ports: '[31000-32000]' });
+    expect(((await cluster.state()) as unknown as { agents: Record<string, unknown>[] }).agents[0]).not.toHaveProperty('volumes');
   });
 
   it('refuses bad operations naming the field, changing nothing', async () => {

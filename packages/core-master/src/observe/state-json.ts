@@ -30,6 +30,10 @@ export interface StateJson {
     isolators: string[];
     /** The sum of its executors' latest sampled usage; absent until the agent reports one. */
     usage?: UsageJson;
+    /** Per role, what is reserved for it (static and dynamic, volumes included); absent when nothing is. */
+    reservedResources?: Record<string, ResourcesJson>;
+    /** Its persistent volumes; absent when it has none. */
+    volumes?: { id: string; role: string; containerPath: string; mode: 'rw' | 'ro'; sizeMb: number }[];
   }[];
   /** Agents removed after their removal timeout; refused if they return. */
   goneAgents: { id: string; hostname: string; goneTime: number }[];
@@ -126,6 +130,19 @@ function agentJson(model: MasterModel, a: AgentRecord): AgentJson {
     ...(a.reregisteredTime !== undefined ? { reregisteredTime: a.reregisteredTime / 1000 } : {}),
     isolators: a.isolators ?? [],
     ...(a.usage ? { usage: usageToJson(a.usage) } : {}),
+    ...reservationsJson(a.total),
+  };
+}
+
+/** An agent's reservations per role and its persistent volumes, when it has any. */
+function reservationsJson(total: Resources): Pick<AgentJson, 'reservedResources' | 'volumes'> {
+  const reserved = total.filter((r) => r.role !== UNRESERVED_ROLE);
+  if (reserved.isEmpty()) return {};
+  const roles = [...new Set(reserved.toList().map((r) => r.role))];
+  const volumes = reserved.volumes().map((v) => ({ id: v.volume.id, role: v.role, containerPath: v.volume.containerPath, mode: v.volume.mode, sizeMb: v.value }));
+  return {
+    reservedResources: Object.fromEntries(roles.map((role) => [role, resourcesToJson(reserved.reservedFor(role))])),
+    ...(volumes.length > 0 ? { volumes } : {}),
   };
 }
 
