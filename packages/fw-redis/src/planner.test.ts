@@ -62,3 +62,12 @@ describe('pickPort', () => {
     expect(pickPort([{ begin: 31000, end: 31001 }], new Set([31000, 31001]))).toBeUndefined();
   });
 });
+
+describe('planPlacements during a failover', () => {
+  it('launches nothing while the recorded master is gone and no successor is chosen', () => {
+    const i = inst({ masterTaskId: 'redis.x.0', members: [member(0, 'a', 'ENDED'), member(1, 'b')], nextSeq: 2, status: 'RUNNING', replicas: 1 });
+    const { placements, waiting } = planPlacements([i], [offer('a'), offer('c')], 0.1);
+    expect(placements).toEqual([]);
+    expect(waiting.get('x')).toMatch(/waiting for failover: master redis.x.0 ended/);
+  });
+});

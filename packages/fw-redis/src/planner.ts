@@ -59,6 +59,13 @@ export function planPlacements(instances: readonly InstanceRecord[], offers: rea
   for (const inst of instances) {
     let missing = missingMembers(inst);
     if (missing === 0) continue;
+    const recorded = inst.members.find((m) => m.taskId === inst.masterTaskId);
+    if (recorded && !isLiveMember(recorded)) {
+      // The master is gone and failover has not chosen its successor yet: a new server now would
+      // have no master to replicate from (and would answer as an empty master).
+      waiting.set(inst.name, `waiting for failover: master ${recorded.taskId} ended and no replica can be promoted yet`);
+      continue;
+    }
     const mem = taskMemFor(inst.capacityMb);
     const perAgent = new Map<string, number>();
     for (const m of inst.members.filter(isLiveMember)) perAgent.set(m.agentId, (perAgent.get(m.agentId) ?? 0) + 1);
