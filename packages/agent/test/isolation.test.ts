@@ -11,6 +11,7 @@ import { agentCgroupName } from '../src/isolation/isolation.js';
 import { Harness } from './support/harness.js';
 import { freePorts, listening } from './support/ports.js';
 import { portsResource, shellTask } from './support/tasks.js';
+import { frameworkInfo } from './support/test-master.js';
 import { waitFor } from './support/wait.js';
 
 const S = TaskState;
@@ -76,6 +77,30 @@ describe(`isolation (${PATH})`, () => {
     expect(h.master.updatesOf('hog').filter((u) => u.status?.state === S.TASK_FAILED)).toHaveLength(1);
     await waitFor(() => h.master.exited.find((e) => e.executorId?.value === 'hog'), { what: 'the executor to be gone' });
     await waitFor(() => runCgroups().length === 0, { what: 'the container cgroup to be removed' });
+  });
+
+  it('posix isolators (as where cgroups cannot be used): a memory hog is killed by polling; usage is read from /proc', async () => {
+    h = await new Harness().start({ agent: { isolation: 'posix,disk/du', memoryWatchIntervalMs: 100, usageIntervalMs: 200 } });
+    await h.agent.registered();
+    expect(h.master.registrations[0]?.agentInfo?.isolators).toEqual(['posix/cpu', 'posix/mem', 'disk/du']);
+    h.master.runTask(shellTask('calm', `exec ${NODE} -e "const b = Buffer.alloc(20 << 20, 1); setInterval(() => b[0]++, 1000)"`));
+    // The executor and its task, the task's 20 MB resident on top of the executor's own.
+    const calm = await waitFor(
+      async () => (await statistics(h)).find((e) => e.executor_id === 'calm' && (e.statistics.processes ?? 0) >= 2 && (e.statistics.mem_rss_bytes ?? 0) > 40 << 20),
+      { what: "the task's processes and rss in the statistics" },
+    );
+    expect(calm.statistics.cpus_user_time_secs).toBeGreaterThan(0);
+    const hog = `exec ${NODE} -e "const a = []; setInterval(() => a.push(Buffer.alloc(8 << 20, 1)), 50)"`;
+    h.master.runTask(withScalar(shellTask('hog', hog), 'mem', 64));
+    const running = await h.master.waitForUpdate('hog', S.TASK_RUNNING);
+    const failed = await h.master.waitForUpdate('hog', S.TASK_FAILED, 60_000);
+    console.log(`[posix] memory hog: TASK_RUNNING → TASK_FAILED in ${((failed.status?.timestamp ?? 0) - (running.status?.timestamp ?? 0)).toFixed(2)} s: ${failed.status?.message}`);
+    expect(failed.status).toMatchObject({ reason: R.REASON_CONTAINER_LIMITATION_MEMORY, source: TaskStatus_Source.SOURCE_AGENT });
+    expect(failed.status?.message).toMatch(/over its limit of 128 MB/);
+    // The other container is untouched.
+    expect(h.master.updatesOf('calm').map((u) => u.status?.state)).toEqual([S.TASK_STARTING, S.TASK_RUNNING]);
+    h.master.kill('calm');
+    await h.master.waitForUpdate('calm', S.TASK_KILLED);
   });
 
   it('holds a cpu-bound task with a 0.5 cpu hard limit to about half a core (measured over the container)', async () => {
@@ -194,19 +219,26 @@ describe(`isolation (${PATH})`, () => {
     await h.master.waitForUpdate('busy', S.TASK_KILLED);
   });
 
-  it('removes the cgroups of runs that are gone when the agent restarts', async () => {
+  it('at a restart, keeps the cgroups of recovered runs and removes those of runs that are gone', async () => {
     h = await new Harness().start();
     await h.agent.registered();
-    h.master.runTask(shellTask('short', 'exec sleep 600'));
-    await h.master.waitForUpdate('short', S.TASK_RUNNING);
-    if (cgroups.version !== 0) expect(runCgroups().length).toBe(1);
-    // The agent goes away leaving its executor, which is killed meanwhile (its cgroup stays behind).
+    h.master.runTask(shellTask('keeper', 'exec sleep 600'), frameworkInfo({ checkpoint: true }));
+    h.master.runTask(shellTask('goner', 'exec sleep 600'), frameworkInfo({ checkpoint: true }));
+    const keeper = await h.master.waitForUpdate('keeper', S.TASK_RUNNING);
+    const goner = await h.master.waitForUpdate('goner', S.TASK_RUNNING);
+    if (cgroups.version !== 0) expect(runCgroups()).toHaveLength(2);
+    // The agent goes away leaving its executors; one of them dies meanwhile (its cgroup stays behind).
     await h.agent.close({ shutdownExecutors: false });
-    const { killRunsUnder } = await import('./support/agent-process.js');
-    killRunsUnder(h.workDir);
+    process.kill(-(goner.status?.containerStatus?.executorPid ?? 0), 'SIGKILL');
     await h.startAgent();
     await h.agent.registered();
-    await waitFor(() => runCgroups().length === 0, { what: 'the leftover cgroup to be removed' });
+    const keeperRun = basename(keeper.status?.containerStatus?.sandbox ?? '');
+    await waitFor(() => runCgroups().every((d) => basename(d) === keeperRun), { what: "the gone run's cgroup to be removed" });
+    if (cgroups.version !== 0) expect(runCgroups().map((d) => basename(d))).toEqual([keeperRun]);
+    await waitFor(async () => (await statistics(h)).some((e) => e.executor_id === 'keeper'), { what: 'the recovered run to be isolated (and monitored) again' });
+    h.master.kill('keeper');
+    await h.master.waitForUpdate('keeper', S.TASK_KILLED);
+    await waitFor(() => runCgroups().length === 0, { what: "the recovered run's cgroup to be removed when it ends" });
   });
 });
 

@@ -62,7 +62,9 @@ describe('/proc/<pid> usage', () => {
     expect(parseStatTimes(stat)).toEqual({ userSecs: 1.5, systemSecs: 0.3 });
   });
 
-  it('reads VmRSS (0 when absent, as for kernel threads)', () => {
+  it('reads the resident memory a process holds of its own: RssAnon + RssShmem, not its mapped files (VmRSS on old kernels, 0 for kernel threads)', () => {
+    const node = 'Name:\tnode\nVmRSS:\t   52644 kB\nRssAnon:\t   12256 kB\nRssFile:\t   40388 kB\nRssShmem:\t     100 kB\nThreads:\t7\n';
+    expect(parseStatusRss(node)).toBe((12256 + 100) * 1024);
     expect(parseStatusRss('Name:\tnode\nVmRSS:\t   51200 kB\nThreads:\t7\n')).toBe(51200 * 1024);
     expect(parseStatusRss('Name:\tkthreadd\n')).toBe(0);
   });

@@ -18,10 +18,20 @@ export function parseStatTimes(stat: string): { userSecs: number; systemSecs: nu
   return { userSecs: utime / USER_HZ, systemSecs: stime / USER_HZ };
 }
 
-/** VmRSS of /proc/<pid>/status in bytes (0 for kernel threads and zombies). Pure. */
+/**
+ * The resident memory a process holds of its own, from /proc/<pid>/status, in bytes:
+ * RssAnon + RssShmem — what a memory cgroup charges it for. Mapped files (the program's
+ * binary and libraries: 40 MB for Node) are shared and reclaimable, and not counted.
+ * VmRSS where the kernel gives no split (before 4.5); 0 for kernel threads and zombies. Pure.
+ */
 export function parseStatusRss(status: string): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  return m ? Number(m[1]) * 1024 : 0;
+  const kb = (name: string): number | undefined => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)\\s+kB$`, 'm').exec(status);
+    return m ? Number(m[1]) : undefined;
+  };
+  const anon = kb('RssAnon');
+  const total = anon !== undefined ? anon + (kb('RssShmem') ?? 0) : (kb('VmRSS') ?? 0);
+  return total * 1024;
 }
 
 export async function processUsage(pid: number): Promise<ProcessUsage | undefined> {
