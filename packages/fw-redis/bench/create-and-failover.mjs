@@ -33,12 +33,18 @@ async function run() {
     const t0 = performance.now();
     const created = await api('POST', '/v2/instances', { name: 'bench', capacityMb: 16, replicas: REPLICAS });
     if (created.status !== 'CREATING') throw new Error(`create: ${JSON.stringify(created)}`);
-    const i = await waitFor('every replica in sync', async () => {
+    const marks = {};
+    const mark = (what, ok) => {
+      if (ok && marks[what] === undefined) marks[what] = (performance.now() - t0) / 1000;
+    };
+    await waitFor('every replica in sync', async () => {
       const x = await api('GET', '/v2/instances/bench');
+      mark('all tasks RUNNING', x.members.length === REPLICAS + 1 && x.members.every((m) => m.state === 'RUNNING'));
+      mark('all servers answering', x.members.length === REPLICAS + 1 && x.members.every((m) => m.answering));
       return x.status === 'RUNNING' ? x : undefined;
     }, 600_000);
     const createSeconds = (performance.now() - t0) / 1000;
-    console.log(`create 1 master + ${REPLICAS} replicas (all RUNNING and in sync) on ${AGENTS} agents: ${createSeconds.toFixed(2)} s (MrRedis claims < 15 s)`);
+    console.log(`create 1 master + ${REPLICAS} replicas (all RUNNING and in sync) on ${AGENTS} agents: ${createSeconds.toFixed(2)} s (MrRedis claims < 15 s); ${Object.entries(marks).map(([k, v]) => `${k} at ${v.toFixed(2)} s`).join(', ')}`);
 
     const [host, port] = fw.sentinelAddress.split(':');
     const app = new Redis({ sentinels: [{ host, port: Number(port) }], name: 'bench', sentinelRetryStrategy: () => 50, retryStrategy: () => 50 });
@@ -64,7 +70,6 @@ async function run() {
     }
     app.disconnect();
     console.log(`failover, kill -9 of the master → writes accepted again (${FAILOVERS} runs): ${times.map((t) => t.toFixed(2)).join(', ')} s; median ${times.sort((a, b) => a - b)[Math.floor(times.length / 2)].toFixed(2)} s`);
-    void i;
   } finally {
     await fw.close();
   }
