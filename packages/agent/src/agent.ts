@@ -358,7 +358,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
         session?.close();
         updates.close();
         await server.close();
-        if (shutdownExecutors) await isolation.close();
+        await isolation.close();
         await store.close();
         rejectRegistered(new AgentError('CLOSED', 'the agent was closed'));
         log.info('agent stopped', { shutdownExecutors });

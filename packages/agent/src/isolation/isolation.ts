@@ -3,11 +3,12 @@
 // live at <agent's own cgroup>/<cgroupsRoot>/agent-<hash of the work dir>/<runId>, so
 // agents sharing a machine never touch each other's and a restarted agent finds its own.
 import { createHash } from 'node:crypto';
-import { readdir, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, Logger, Range } from '@meso/proto';
 import { detectMachineCgroups } from './cgroup-facts.js';
 import type { CgroupSupport } from './cgroup-detect.js';
+import { parsePids } from './cgroup-files.js';
 import { cgroupsIsolator, makeContainerCgroups, removeCgroup, type ContainerCgroups } from './cgroups-isolator.js';
 import { ContainerIsolation } from './container-isolation.js';
 import { diskIsolator } from './disk-isolator.js';
@@ -35,6 +36,50 @@ export interface IsolationConfig {
   cgroups?: CgroupSupport;
 }
 
+/** A container cgroup without processes this old is a leftover of an agent that died (a live agent removes its own within seconds). */
+export const STALE_CGROUP_MS = 60_000;
+
+/**
+ * Removes, below `root` (`<agent's cgroup>/<cgroupsRoot>`), what agents that died left and
+ * nobody will recover (their work dir gone): container cgroups without processes older
+ * than STALE_CGROUP_MS, then agent cgroups without containers. A live agent's are never
+ * touched: its containers hold processes, or are younger, and it remakes its own
+ * directory when it needs it.
+ */
+async function sweepStale(root: string, now: number, log: Logger): Promise<void> {
+  let agents: string[];
+  try {
+    agents = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name.startsWith('agent-')).map((d) => join(root, d.name));
+  } catch {
+    return;
+  }
+  let removed = 0;
+  for (const agent of agents) {
+    let runs: string[] = [];
+    try {
+      runs = (await readdir(agent, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => join(agent, d.name));
+    } catch {
+      continue;
+    }
+    for (const run of runs) {
+      try {
+        const empty = parsePids(await readFile(join(run, 'cgroup.procs'), 'utf8')).length === 0;
+        if (empty && now - (await stat(run)).ctimeMs > STALE_CGROUP_MS) {
+          await rmdir(run);
+          removed++;
+        }
+      } catch {
+        // busy or gone meanwhile
+      }
+    }
+    await rmdir(agent).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  if (removed > 0) log.info('removed cgroups left by agents that are gone', { root, removed });
+}
+
 /** Where this agent's containers' cgroups go. */
 type AgentCgroups = { version: 1; cpu: string; cpuacct: string; memory: string } | { version: 2; dir: string };
 
@@ -43,10 +88,21 @@ export function agentCgroupName(workDir: string): string {
   return `agent-${createHash('sha1').update(workDir).digest('hex').slice(0, 12)}`;
 }
 
+async function enableControllers(dirs: string[]): Promise<void> {
+  for (const d of dirs) await writeFile(join(d, 'cgroup.subtree_control'), '+cpu +memory');
+}
+
+/** The agent's directories, one per hierarchy. */
+function agentDirs(b: AgentCgroups): string[] {
+  return b.version === 2 ? [b.dir] : [...new Set([b.cpu, b.cpuacct, b.memory])];
+}
+
 export class Isolation {
   private constructor(
     readonly active: IsolatorName[],
     private readonly base: AgentCgroups | undefined,
+    /** v2: the cgroups whose subtree_control must enable cpu and memory, from the agent's own down. */
+    private readonly enable: string[],
     private readonly c: IsolationConfig,
   ) {}
 
@@ -54,6 +110,7 @@ export class Isolation {
   static async create(c: IsolationConfig): Promise<Isolation> {
     let cgroups = c.cgroups ?? detectMachineCgroups();
     let base: AgentCgroups | undefined;
+    let enable: string[] = [];
     if (cgroups.version !== 0) {
       const key = agentCgroupName(c.workDir);
       try {
@@ -61,10 +118,12 @@ export class Isolation {
           cgroups.version === 1
             ? { version: 1, cpu: join(cgroups.dirs.cpu, c.cgroupsRoot, key), cpuacct: join(cgroups.dirs.cpuacct, c.cgroupsRoot, key), memory: join(cgroups.dirs.memory, c.cgroupsRoot, key) }
             : { version: 2, dir: join(cgroups.dir, c.cgroupsRoot, key) };
+        for (const root of new Set(agentDirs(base).map((d) => join(d, '..')))) await sweepStale(root, Date.now(), c.logger);
         await makeContainerCgroups(base);
         if (cgroups.version === 2 && base.version === 2) {
           // Controllers reach a cgroup only when every ancestor below the agent's own enables them.
-          for (const d of [cgroups.dir, join(cgroups.dir, c.cgroupsRoot), base.dir]) await writeFile(join(d, 'cgroup.subtree_control'), '+cpu +memory');
+          enable = [cgroups.dir, join(cgroups.dir, c.cgroupsRoot), base.dir];
+          await enableControllers(enable);
         }
       } catch (e) {
         cgroups = { version: 0, reason: `cannot set up cgroups below the agent's own: ${(e as Error).message}` };
@@ -77,7 +136,7 @@ export class Isolation {
     const where = base ? (base.version === 2 ? `cgroup v2 ${base.dir}` : `cgroup v1 ${base.memory} (and cpu, cpuacct)`) : undefined;
     log.info(`isolators: ${choice.active.join(', ')}${where && choice.active.some((n) => n.startsWith('cgroups/')) ? ` in ${where}` : ''}`, { notes: choice.notes });
     const usesCgroups = choice.active.some((n) => n.startsWith('cgroups/'));
-    return new Isolation(choice.active, usesCgroups ? base : undefined, c);
+    return new Isolation(choice.active, usesCgroups ? base : undefined, enable, c);
   }
 
   private cgroupsOf(runId: string): ContainerCgroups | undefined {
@@ -102,7 +161,7 @@ export class Isolation {
   /** The isolation of a new container: its cgroups made, its limits applied. */
   async prepare(runId: string, sandbox: string, limits: ContainerLimits): Promise<ContainerIsolation> {
     const cg = this.cgroupsOf(runId);
-    if (cg) await makeContainerCgroups(cg);
+    if (cg) await this.makeCgroups(cg);
     const iso = new ContainerIsolation(runId, this.parts(runId, sandbox), limits, this.options());
     await iso.update(limits);
     return iso;
@@ -113,6 +172,21 @@ export class Isolation {
     return this.prepare(runId, sandbox, limits);
   }
 
+  /** Makes a container's cgroups; the agent's own directory is remade first if another agent's sweep removed it while it held none. */
+  private async makeCgroups(cg: ContainerCgroups): Promise<void> {
+    const b = this.base;
+    if (b?.version === 2) {
+      await makeContainerCgroups(b);
+      await enableControllers(this.enable);
+    }
+    try {
+      await makeContainerCgroups(cg);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await makeContainerCgroups(cg);
+    }
+  }
+
   private options(): { clock: Clock; logger: Logger; cpuQuota: boolean } {
     return { clock: this.c.clock, logger: this.c.logger, cpuQuota: this.c.enableCfs && this.active.includes('cgroups/cpu') };
   }
@@ -121,8 +195,7 @@ export class Isolation {
   async removeLeftovers(live: ReadonlySet<string>): Promise<void> {
     const b = this.base;
     if (!b) return;
-    const roots = b.version === 2 ? [b.dir] : [...new Set([b.cpu, b.cpuacct, b.memory])];
-    for (const root of roots) {
+    for (const root of agentDirs(b)) {
       let names: string[];
       try {
         names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -136,12 +209,11 @@ export class Isolation {
     }
   }
 
-  /** Removes the agent's (empty) cgroup directories; those still holding containers stay. */
+  /** Removes the agent's (empty) cgroup directories and the shared root when no agent uses it; those still holding containers stay. */
   async close(): Promise<void> {
     const b = this.base;
     if (!b) return;
-    const roots = b.version === 2 ? [b.dir] : [...new Set([b.cpu, b.cpuacct, b.memory])];
-    for (const root of roots) {
+    for (const root of agentDirs(b)) {
       await rmdir(root).catch(() => undefined);
       await rmdir(join(root, '..')).catch(() => undefined);
     }
