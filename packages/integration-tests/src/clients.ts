@@ -59,10 +59,10 @@ export interface MasterState {
   completedTasks: StateTask[];
 }
 
-/** Clients of the cluster's HTTP APIs: the master's /state, Marathon's /v2, Chronos's /v1/scheduler, batch's /v1. */
+/** Clients of the cluster's HTTP APIs: the master's /state, Marathon's /v2, Chronos's /v1/scheduler, batch's /v1, fw-redis's /v2. */
 export function clients(t: Topology) {
   const master = `http://${t.master.address}`;
-  const { marathon, chronos, batch } = t.frameworks;
+  const { marathon, chronos, batch, redis } = t.frameworks;
   return {
     state: async (): Promise<MasterState> => ok(master, 'GET', '/state'),
     framework: async (name: string): Promise<StateFramework | undefined> => ((await ok(master, 'GET', '/state')) as MasterState).frameworks.find((f) => f.name === name),
@@ -81,6 +81,10 @@ export function clients(t: Topology) {
       submit: (job: unknown) => ok(batch.url, 'POST', '/v1/jobs', job),
       job: (id: string) => ok(batch.url, 'GET', `/v1/jobs/${id}`),
       list: () => ok(batch.url, 'GET', '/v1/jobs?limit=1000'),
+    },
+    redis: {
+      create: (instance: unknown) => ok(redis.url, 'POST', '/v2/instances', instance),
+      instance: (name: string) => ok(redis.url, 'GET', `/v2/instances/${name}`),
     },
   };
 }

@@ -10,6 +10,7 @@ const BINS = {
   marathon: '/app/packages/fw-marathon/dist/bin/meso-marathon.js',
   chronos: '/app/packages/fw-chronos/dist/bin/meso-chronos.js',
   batch: '/app/packages/fw-batch/dist/bin/meso-batch.js',
+  redis: '/app/packages/fw-redis/dist/bin/meso-redis.js',
 } as const;
 export type FrameworkName = keyof typeof BINS;
 export const FRAMEWORKS = Object.keys(BINS) as FrameworkName[];
@@ -73,7 +74,8 @@ export async function startAgent(image: string, session: string, master: string,
 
 export async function startFramework(image: string, session: string, name: FrameworkName, master: string, taken: Set<number>): Promise<{ url: string; containerId: string }> {
   const port = await freePort(taken);
-  const extra = name === 'chronos' ? ['--revive_lead_ms', '1000', '--reconcile_timeout_ms', '5000'] : [];
+  const extra =
+    name === 'chronos' ? ['--revive_lead_ms', '1000', '--reconcile_timeout_ms', '5000'] : name === 'redis' ? ['--sentinel_port', String(await freePort(taken))] : [];
   const args = [BINS[name], '--master', master, '--http_port', String(port), '--hostname', '127.0.0.1', '--work_dir', `/data/${name}`, ...extra];
   const started = await container(image, session, `fw-${name}`, args, /listening on/).start();
   return { url: `http://127.0.0.1:${port}`, containerId: started.getId() };

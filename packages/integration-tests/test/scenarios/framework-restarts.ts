@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import { tasksOf } from '../../src/checks.js';
 import type { Clients } from '../../src/clients.js';
 import { restartContainer } from '../../src/control.js';
-import { batchJobEnded, poll, unfinished } from '../poll.js';
+import { batchJobEnded, poll, redisHolds, redisRunning, unfinished } from '../poll.js';
+import { REDIS_KEYS } from './sharing.js';
 import type { FrameworkName, Topology } from '../../src/topology.js';
 
 const ids = (tasks: { id: string }[]): string[] => tasks.map((x) => x.id).sort();
@@ -63,5 +64,16 @@ export function frameworkRestarts(t: Topology, api: Clients): void {
     expect(ids(job.tasks.map((x: any) => ({ id: x.attempts[0].taskId })))).toEqual(running);
     const after = (await api.batch.list()).jobs.map((j: any) => [j.id, j.state]).filter(([id]: [string]) => id !== 'through-restart').sort();
     expect(after).toEqual(list);
+  });
+
+  it('restart fw-redis: the same instance, master and epoch; every key still there', async () => {
+    const before = await redisRunning(api, 'cache');
+    const members = ids(tasksOf(await api.state(), 'redis'));
+    await restart(t, api, 'redis');
+    const after = await redisRunning(api, 'cache');
+    expect([after.endpoints.master, after.epoch]).toEqual([before.endpoints.master, before.epoch]);
+    expect(ids(tasksOf(await api.state(), 'redis'))).toEqual(members);
+    await redisHolds(after.endpoints.master, REDIS_KEYS.prefix, REDIS_KEYS.count);
+    await redisHolds(after.endpoints.replicas[0], REDIS_KEYS.prefix, REDIS_KEYS.count);
   });
 }

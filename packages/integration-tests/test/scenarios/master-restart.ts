@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import { tasksOf } from '../../src/checks.js';
 import type { Clients, MasterState } from '../../src/clients.js';
 import { restartContainer } from '../../src/control.js';
-import { batchJobEnded, poll, unfinished } from '../poll.js';
+import { batchJobEnded, poll, redisHolds, redisRunning, unfinished } from '../poll.js';
+import { REDIS_KEYS } from './sharing.js';
 import { FRAMEWORKS, type Topology } from '../../src/topology.js';
 
 const ids = (tasks: { id: string }[]): string[] => tasks.map((x) => x.id).sort();
@@ -33,6 +34,9 @@ export function masterRestart(t: Topology, api: Clients): void {
     // Same running tasks of Marathon (its apps) and batch: not lost, not relaunched.
     expect(ids(tasksOf(after, 'marathon'))).toEqual(ids(tasksOf(before, 'marathon')));
     expect(ids(tasksOf(after, 'batch'))).toEqual(ids(tasksOf(before, 'batch')));
+    expect(ids(tasksOf(after, 'redis'))).toEqual(ids(tasksOf(before, 'redis')));
+    const cache = await redisRunning(api, 'cache');
+    await redisHolds(cache.endpoints.master, REDIS_KEYS.prefix, REDIS_KEYS.count);
     expect((await api.marathon.tasks('/web')).length).toBe(3);
     expect((await api.marathon.tasks('/svc')).length).toBe(4);
 
