@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_EXECUTOR_OVERHEAD, containerLimits, portAllowed } from './limits.js';
+import { COMMAND_EXECUTOR_OVERHEAD, containerLimits, executorOverhead, portAllowed } from './limits.js';
 
 type Wire = Parameters<typeof containerLimits>[1];
 const scalar = (name: string, value: number, role = '*'): Wire[number] => ({ name, type: 1, scalar: value, ranges: [], set: [], role, reservations: [], disk: undefined });
@@ -26,6 +26,13 @@ describe('container limits', () => {
     const l = containerLimits('/w', [], [[scalar('disk', 5), volume]], { cpus: 0, memMb: 0 });
     expect(l.diskBytes).toBe(5 * MB);
     expect(l.volumes).toEqual([{ path: '/w/volumes/roles/db/v1', containerPath: 'data', bytes: 100 * MB }]);
+  });
+
+  it("add the executor process's own memory for the command executor and for custom executors that declare none", () => {
+    expect(executorOverhead('command', [scalar('mem', 128)])).toEqual(COMMAND_EXECUTOR_OVERHEAD);
+    expect(executorOverhead('custom', [])).toEqual(COMMAND_EXECUTOR_OVERHEAD);
+    expect(executorOverhead('custom', [scalar('cpus', 0.1)])).toEqual(COMMAND_EXECUTOR_OVERHEAD);
+    expect(executorOverhead('custom', [scalar('cpus', 0.1), scalar('mem', 32)])).toEqual({ cpus: 0, memMb: 0 });
   });
 
   it('tell a port within the given ranges', () => {

@@ -15,6 +15,18 @@ const MB = 1024 * 1024;
  */
 export const COMMAND_EXECUTOR_OVERHEAD = { cpus: 0, memMb: 64 } as const;
 
+const NONE = { cpus: 0, memMb: 0 } as const;
+
+/**
+ * The memory added for the executor process itself: the command executor's, and the same
+ * for a custom executor that declares no memory of its own (else its limit would hold only
+ * its tasks' memory, and the executor would die of it with its first task).
+ */
+export function executorOverhead(kind: 'command' | 'custom', executor: WireResources): { cpus: number; memMb: number } {
+  if (kind === 'command') return COMMAND_EXECUTOR_OVERHEAD;
+  return safe(executor).scalar('mem') > 0 ? NONE : COMMAND_EXECUTOR_OVERHEAD;
+}
+
 /** One persistent volume a container uses, and its size. */
 export interface VolumeLimit {
   path: string;

@@ -6,18 +6,13 @@ import type { ManagerState } from '../manager-state.js';
 import type { ExecutorRun } from '../runs.js';
 import { settleTask } from '../task-updates.js';
 import type { ContainerIsolation } from './container-isolation.js';
-import { COMMAND_EXECUTOR_OVERHEAD, containerLimits, type ContainerLimits } from './limits.js';
+import { containerLimits, executorOverhead, type ContainerLimits } from './limits.js';
 import type { Limitation } from './types.js';
 
-/** The limits of a run: its executor's resources and its live tasks', plus the command executor's own. */
+/** The limits of a run: its executor's resources and its live tasks', plus the executor process's own where it declares none. */
 export function runLimits(m: ManagerState, run: Pick<ExecutorRun, 'kind' | 'tasks'> & { info: ExecutorInfo }): ContainerLimits {
-  const overhead = run.kind === 'command' ? COMMAND_EXECUTOR_OVERHEAD : { cpus: 0, memMb: 0 };
-  return containerLimits(
-    m.o.workDir,
-    run.info.resources,
-    [...run.tasks.values()].map((t) => t.info.resources),
-    overhead,
-  );
+  const tasks = [...run.tasks.values()].map((t) => t.info.resources);
+  return containerLimits(m.o.workDir, run.info.resources, tasks, executorOverhead(run.kind, run.info.resources));
 }
 
 /** The isolation of a new run's container (undefined when the agent isolates nothing). */
