@@ -2,8 +2,6 @@
 // the executor into the container before it runs, limits, watchers that look for a
 // limitation at each isolator's interval, usage, cleanup.
 import { ResourceStatistics, type Clock, type Logger, type TimerHandle } from '@meso/proto';
-import { RUN_ID_VARIABLE } from '../executor-env.js';
-import { pidsWithVariable } from '../process-tree.js';
 import { cpuQuotaUs, CPU_PERIOD_US } from './cgroup-files.js';
 import type { ContainerLimits } from './limits.js';
 import type { Command, ContainerIsolator, Limitation } from './types.js';
@@ -32,7 +30,7 @@ export class ContainerIsolation {
     readonly runId: string,
     private readonly parts: ContainerIsolator[],
     private limits: ContainerLimits,
-    private readonly o: { clock: Clock; logger: Logger; cpuQuota: boolean },
+    private readonly o: { clock: Clock; logger: Logger; cpuQuota: boolean; processes: (runId: string) => Promise<number[]> },
   ) {
     this.limited = new Promise((resolve) => (this.resolveLimited = resolve));
   }
@@ -77,7 +75,7 @@ export class ContainerIsolation {
   /** The container's processes: its cgroup's, else every process carrying the run's marker. */
   readonly pids = async (): Promise<number[]> => {
     const own = this.parts.find((p) => p.pids);
-    return own?.pids ? own.pids() : pidsWithVariable(RUN_ID_VARIABLE, this.runId);
+    return own?.pids ? own.pids() : this.o.processes(this.runId);
   };
 
   /** Starts the watchers (each isolator at its own interval). */

@@ -17,6 +17,7 @@ import type { ContainerLimits } from './limits.js';
 import { pidNamespaceIsolator, pidNamespaceSupport } from './pid-namespace.js';
 import { portsIsolator } from './ports-isolator.js';
 import { posixIsolator } from './posix-isolator.js';
+import { RunProcessTable } from './run-processes.js';
 import type { ContainerIsolator } from './types.js';
 
 export interface IsolationConfig {
@@ -187,8 +188,15 @@ export class Isolation {
     }
   }
 
-  private options(): { clock: Clock; logger: Logger; cpuQuota: boolean } {
-    return { clock: this.c.clock, logger: this.c.logger, cpuQuota: this.c.enableCfs && this.active.includes('cgroups/cpu') };
+  private readonly processes = new RunProcessTable(100);
+
+  private options(): ConstructorParameters<typeof ContainerIsolation>[3] {
+    return {
+      clock: this.c.clock,
+      logger: this.c.logger,
+      cpuQuota: this.c.enableCfs && this.active.includes('cgroups/cpu'),
+      processes: (runId) => this.processes.pidsOf(runId),
+    };
   }
 
   /** Removes the cgroups of containers that are not live (left by an agent that died). */

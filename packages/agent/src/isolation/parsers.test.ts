@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cpuQuotaUs, cpuShares, cpuTimes, cpuWeight, parseFlatKeyed, parsePids, rssBytes } from './cgroup-files.js';
 import { parseListeningSockets, socketInode } from './proc-net.js';
 import { parseStatTimes, parseStatusRss } from './proc-usage.js';
+import { runIdOf } from './run-processes.js';
 
 describe('/proc/net/tcp', () => {
   it('lists the listening sockets (state 0A) with their port and inode, IPv4 and IPv6', () => {
@@ -70,3 +71,14 @@ describe('/proc/<pid> usage', () => {
   });
 });
 
+
+describe('/proc/<pid>/environ', () => {
+  it('finds the run id, only as a whole variable', () => {
+    const env = (...vars: string[]): Buffer => Buffer.from(`${vars.join('\0')}\0`);
+    expect(runIdOf(env('PATH=/bin', 'MESO_EXECUTOR_RUN_ID=abc-1', 'HOME=/'))).toBe('abc-1');
+    expect(runIdOf(env('MESO_EXECUTOR_RUN_ID=first'))).toBe('first');
+    expect(runIdOf(env('X_MESO_EXECUTOR_RUN_ID=no', 'MESO_EXECUTOR_RUN_ID=yes'))).toBe('yes');
+    expect(runIdOf(env('X_MESO_EXECUTOR_RUN_ID=no'))).toBeUndefined();
+    expect(runIdOf(Buffer.from('MESO_EXECUTOR_RUN_ID=unterminated'))).toBe('unterminated');
+  });
+});
