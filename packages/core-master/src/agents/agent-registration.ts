@@ -14,7 +14,7 @@ import { MasterError } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { AgentConnection, Master } from '../master.js';
 import { answerDeferredCalls, masterUpdate, sendPendingKills } from '../calls/task-calls.js';
-import { awayTask, taskKey, type ExecutorRecord, type TaskRecord } from '../model/model.js';
+import { awayTask, taskKey, tasksOnAgent, type ExecutorRecord, type TaskRecord } from '../model/model.js';
 import { isTerminalState } from '../model/task-states.js';
 import { masterStatus } from '../observe/wire-views.js';
 import { startPinging } from './agent-health.js';
@@ -140,7 +140,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   // stay UNREACHABLE forever); those LOST to frameworks that are not partition-aware already
   // had their terminal update.
   const unreported = [
-    ...master.model.tasks.values(),
+    ...tasksOnAgent(master.model, agentId),
     ...master.model.completedTasks.filter((t) => t.state === TaskState.TASK_UNREACHABLE && awayTask(master.model, t.frameworkId, t.taskId) === t),
   ];
   for (const task of unreported) {
@@ -163,10 +163,13 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   // Tasks of an agent given up on (even by an earlier master) were reported LOST/UNREACHABLE
   // to their frameworks: seen again, they are news even when this master never knew them.
   const wasUnreachable = master.model.agents.get(agentId)?.status === 'UNREACHABLE';
+  // The latest completed record per task, made once and only when a reported task is not live.
+  let completed: Map<string, TaskRecord> | undefined;
+  const completedByKey = (): Map<string, TaskRecord> => (completed ??= new Map(master.model.completedTasks.map((c) => [taskKey(c.frameworkId, c.taskId), c])));
   const before = new Map(
     tasks.map((t) => {
       const key = taskKey(t.frameworkId, t.taskId);
-      const seen = master.model.tasks.get(key) ?? [...master.model.completedTasks].reverse().find((c) => c.frameworkId === t.frameworkId && c.taskId === t.taskId);
+      const seen = master.model.tasks.get(key) ?? completedByKey().get(key);
       return [key, seen?.state] as const;
     }),
   );

@@ -37,8 +37,18 @@ function removeOffer(model: MasterModel, offerId: string): void {
   if (fw) subtractFrom(fw.offered, offer.role, offer.resources);
 }
 
+/** Takes a live task out of `tasks` and `tasksByAgent`. */
+function unindex(model: MasterModel, key: string): void {
+  const task = model.tasks.get(key);
+  if (!task) return;
+  model.tasks.delete(key);
+  const onAgent = model.tasksByAgent.get(task.agentId);
+  onAgent?.delete(key);
+  if (onAgent?.size === 0) model.tasksByAgent.delete(task.agentId);
+}
+
 function complete(model: MasterModel, task: TaskRecord): void {
-  model.tasks.delete(taskKey(task.frameworkId, task.taskId));
+  unindex(model, taskKey(task.frameworkId, task.taskId));
   release(model, task.agentId, task.frameworkId, task.role, task.resources);
   model.completedTasks.push(task);
   const excess = model.completedTasks.length - model.completedTaskLimit;
@@ -53,7 +63,12 @@ function removeExecutor(model: MasterModel, key: string): void {
 }
 
 function addTask(model: MasterModel, task: TaskRecord): void {
-  model.tasks.set(taskKey(task.frameworkId, task.taskId), task);
+  const key = taskKey(task.frameworkId, task.taskId);
+  unindex(model, key);
+  model.tasks.set(key, task);
+  const onAgent = model.tasksByAgent.get(task.agentId) ?? new Map<string, TaskRecord>();
+  onAgent.set(key, task);
+  model.tasksByAgent.set(task.agentId, onAgent);
   charge(model, task.agentId, task.frameworkId, task.role, task.resources);
   const i = model.completedTasks.findIndex((t) => t.frameworkId === task.frameworkId && t.taskId === task.taskId);
   if (i >= 0) model.completedTasks.splice(i, 1);

@@ -160,6 +160,8 @@ export interface MasterModel {
   removedFrameworks: Map<string, RemovedFramework>;
   /** Live tasks by `taskKey`. */
   tasks: Map<string, TaskRecord>;
+  /** The same live tasks by agent, then `taskKey` (kept by `apply` with `tasks`): per-agent work without a scan of every task. */
+  tasksByAgent: Map<string, Map<string, TaskRecord>>;
   /** Most recent last, bounded by `completedTaskLimit`. */
   completedTasks: TaskRecord[];
   completedTaskLimit: number;
@@ -182,6 +184,11 @@ export function executorKey(agentId: string, frameworkId: string, executorId: st
   return `${agentId}\u0000${frameworkId}\u0000${executorId}`;
 }
 
+/** The live tasks on an agent. */
+export function tasksOnAgent(model: MasterModel, agentId: string): Iterable<TaskRecord> {
+  return model.tasksByAgent.get(agentId)?.values() ?? [];
+}
+
 /** An empty model. */
 export function createModel(masterId: string, startTime: number, completedTaskLimit = 1000): MasterModel {
   return {
@@ -192,6 +199,7 @@ export function createModel(masterId: string, startTime: number, completedTaskLi
     frameworks: new Map(),
     removedFrameworks: new Map(),
     tasks: new Map(),
+    tasksByAgent: new Map(),
     completedTasks: [],
     completedTaskLimit,
     executors: new Map(),
@@ -204,7 +212,7 @@ export function createModel(masterId: string, startTime: number, completedTaskLi
 
 /** Whether a DRAINING agent has nothing left running (no live task, no custom executor). */
 export function isDrained(model: MasterModel, agentId: string): boolean {
-  for (const t of model.tasks.values()) if (t.agentId === agentId) return false;
+  if ((model.tasksByAgent.get(agentId)?.size ?? 0) > 0) return false;
   for (const e of model.executors.values()) if (e.agentId === agentId) return false;
   return true;
 }
