@@ -1,7 +1,8 @@
 /**
- * Where a server keeps its data (AOF): `<sandbox>/redis-data`. With persistent volumes a volume
- * is mounted there, so a server restarted on the same agent finds its data; without, it is a
- * directory of the sandbox, and a restarted server starts empty and syncs from its master.
+ * Where a server keeps its data (AOF): `<sandbox>/redis-data`. A persistent volume is mounted
+ * there (the default), so a server restarted on the same agent finds its data; with
+ * `persistentVolumes: false` it is a directory of the sandbox, and a restarted server starts
+ * empty and syncs from its master.
  */
 
 /** The path inside the sandbox where the data directory is (or the volume is mounted). */

@@ -29,7 +29,7 @@ export interface EngineTuning {
   /**
    * Keep each server's data on a persistent volume (resources reserved for `role`), so a server
    * restarted on the same agent finds its data. Needs a master that carries out RESERVE and
-   * CREATE. Defaults to false: data in the sandbox.
+   * CREATE. Defaults to true; false keeps data in the sandbox (a replacement starts empty).
    */
   persistentVolumes?: boolean;
 }
@@ -43,7 +43,7 @@ export const ENGINE_DEFAULTS = {
   probeTimeoutMs: 1000,
   refuseSeconds: 1,
   role: 'redis',
-  persistentVolumes: false,
+  persistentVolumes: true,
 } as const;
 
 /** The calls the engine makes (a `Scheduler` has them all). */
@@ -180,7 +180,7 @@ export class RedisEngine {
     return this.serial(async () => {
       const existing = this.state.instances.get(req.name);
       if (existing && existing.status !== 'DELETED') throw new RedisFwError('INSTANCE_EXISTS', `instance ${req.name} exists (${existing.status})`, { field: 'name' });
-      checkFeasible([...this.agents.values()], req.capacityMb, 1 + req.replicas, req.distribution, this.o.taskCpus, fields);
+      checkFeasible([...this.agents.values()], req.capacityMb, 1 + req.replicas, req.distribution, this.o.taskCpus, fields, this.volumeMb(req.capacityMb));
       const record: InstanceRecord = {
         name: req.name,
         capacityMb: req.capacityMb,
@@ -209,6 +209,7 @@ export class RedisEngine {
       await this.put({ ...inst, status: 'DELETING', members });
       this.waiting.delete(name);
       for (const m of members.filter(mayRun)) await this.killMember(m);
+      await this.wake(); // offers again, to give back its volumes and reservations
       return this.finishDeleteIfDone(name);
     });
   }
@@ -218,7 +219,7 @@ export class RedisEngine {
     return this.serial(async () => {
       const replicas = checkReplicas(replicasInput, fields.replicas);
       const inst = this.mustLive(name);
-      if (replicas > inst.replicas) checkFeasible([...this.agentsWithout(inst)], inst.capacityMb, 1 + replicas, inst.distribution, this.o.taskCpus, fields);
+      if (replicas > inst.replicas) checkFeasible([...this.agentsWithout(inst)], inst.capacityMb, 1 + replicas, inst.distribution, this.o.taskCpus, fields, this.volumeMb(inst.capacityMb));
       const active = activeMembers(inst);
       const surplus = active.filter((m) => m.taskId !== inst.masterTaskId).sort((a, b) => b.seq - a.seq).slice(0, Math.max(0, active.length - 1 - replicas));
       const ids = new Set(surplus.map((m) => m.taskId));
@@ -241,6 +242,11 @@ export class RedisEngine {
     });
   }
 
+  /** The volume a new server of this capacity gets (0 without volumes). */
+  private volumeMb(capacityMb: number): number {
+    return this.o.persistentVolumes ? volumeSizeFor(capacityMb) : 0;
+  }
+
   private mustGet(name: string): InstanceRecord {
     const inst = this.state.instances.get(name);
     if (!inst) throw new RedisFwError('INSTANCE_NOT_FOUND', `no instance named ${name}`, { field: 'name' });
@@ -257,7 +263,7 @@ export class RedisEngine {
   private agentsWithout(inst: InstanceRecord): AgentCapacity[] {
     return [...this.agents.values()].map((a) => {
       const mine = activeMembers(inst).filter((m) => m.agentId === a.agentId);
-      return { ...a, memMb: a.memMb + mine.reduce((s, m) => s + m.taskMemMb, 0), cpus: a.cpus + mine.length * this.o.taskCpus };
+      return { ...a, memMb: a.memMb + mine.reduce((s, m) => s + m.taskMemMb, 0), cpus: a.cpus + mine.length * this.o.taskCpus, diskMb: (a.diskMb ?? 0) + mine.length * this.volumeMb(inst.capacityMb) };
     });
   }
 
@@ -298,8 +304,10 @@ export class RedisEngine {
     const mine = [...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.agentId === offer.agentId));
     const memMb = offer.resources.scalar('mem') + mine.reduce((s, m) => s + m.taskMemMb, 0);
     const cpus = offer.resources.scalar('cpus') + mine.length * this.o.taskCpus;
+    // Disk: what is offered (free, reserved for us, our idle volumes) and the volumes our running servers hold.
+    const diskMb = offer.resources.scalar('disk') + mine.reduce((s, m) => s + (m.volumeId ? volumeSizeFor(m.capacityMb) : 0), 0);
     const known = this.agents.get(offer.agentId);
-    this.agents.set(offer.agentId, { agentId: offer.agentId, memMb: Math.max(memMb, known?.memMb ?? 0), cpus: Math.max(cpus, known?.cpus ?? 0) });
+    this.agents.set(offer.agentId, { agentId: offer.agentId, memMb: Math.max(memMb, known?.memMb ?? 0), cpus: Math.max(cpus, known?.cpus ?? 0), diskMb: Math.max(diskMb, known?.diskMb ?? 0) });
   }
 
   private async handleOffers(offers: Offer[]): Promise<void> {
@@ -331,7 +339,9 @@ export class RedisEngine {
       this.counters.offersDeclined += unused.length;
       await this.scheduler.decline(unused, { refuseSeconds: waiting.size > 0 ? this.o.refuseSeconds : 30 }).catch(() => undefined);
     }
-    if (waiting.size === 0 && ![...this.state.instances.values()].some((i) => missingMembers(i) > 0) && !this.suppressed) {
+    // Offers stop once nothing waits — unless they still hold volumes or reservations of ours to give back.
+    const releasable = this.o.persistentVolumes && offers.some((o) => o.volumes.length > 0 || !o.resources.reservedFor(this.o.role).isEmpty());
+    if (waiting.size === 0 && !releasable && ![...this.state.instances.values()].some((i) => missingMembers(i) > 0) && !this.suppressed) {
       this.suppressed = true;
       await this.scheduler.suppress().catch(() => undefined);
     }

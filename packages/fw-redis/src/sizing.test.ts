@@ -44,3 +44,11 @@ describe('checkFeasible', () => {
     expect(() => checkFeasible([], 64, 40, 1, 0.1)).not.toThrow();
   });
 });
+
+describe('checkFeasible with volumes', () => {
+  it('refuses a volume above every agent disk, and counts disk in the spread', () => {
+    const agents = [{ agentId: 'a', memMb: 4096, cpus: 4, diskMb: 1000 }, { agentId: 'b', memMb: 4096, cpus: 4, diskMb: 300 }];
+    expect(err(() => checkFeasible(agents, 64, 1, 1, 0.1, undefined, 1200))).toMatchObject({ code: 'UNSATISFIABLE', field: 'capacityMB', message: expect.stringMatching(/needs a volume of 1200 MB, above every agent's disk \(the largest has 1000 MB\)/) });
+    expect(err(() => checkFeasible(agents, 64, 5, 5, 0.1, undefined, 256))).toMatchObject({ field: 'slaves', message: expect.stringMatching(/room for 4 servers of 96 MB with 256 MB volumes/) });
+  });
+});

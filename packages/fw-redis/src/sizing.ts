@@ -47,6 +47,8 @@ export interface AgentCapacity {
   agentId: string;
   memMb: number;
   cpus: number;
+  /** Disk (MB) it could give our volumes; counted only when volumes are asked for. */
+  diskMb?: number;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -83,10 +85,13 @@ export function validateCreate(input: { name: unknown; capacityMb: unknown; mast
   return { name, capacityMb, replicas, distribution };
 }
 
-/** How many servers of `taskMemMb` (and `cpus`) the agents can hold with at most `distribution` each. */
-export function slotsFor(agents: readonly AgentCapacity[], taskMemMb: number, cpus: number, distribution: number): number {
+/** How many servers of `taskMemMb`, `cpus` (and a volume of `volumeMb`) the agents can hold with at most `distribution` each. */
+export function slotsFor(agents: readonly AgentCapacity[], taskMemMb: number, cpus: number, distribution: number, volumeMb = 0): number {
   let slots = 0;
-  for (const a of agents) slots += Math.min(distribution, Math.floor(a.memMb / taskMemMb), Math.floor(a.cpus / cpus + 1e-9));
+  for (const a of agents) {
+    const byDisk = volumeMb > 0 ? Math.floor((a.diskMb ?? 0) / volumeMb) : Number.POSITIVE_INFINITY;
+    slots += Math.min(distribution, Math.floor(a.memMb / taskMemMb), Math.floor(a.cpus / cpus + 1e-9), byDisk);
+  }
   return slots;
 }
 
@@ -95,18 +100,22 @@ export function slotsFor(agents: readonly AgentCapacity[], taskMemMb: number, cp
  * `distribution` per agent. With no agent known yet (fw-redis just started) it accepts: the
  * instance then waits in CREATING and says why.
  */
-export function checkFeasible(agents: readonly AgentCapacity[], capacityMb: number, members: number, distribution: number, cpus: number, fields: Pick<FieldNames, 'capacityMb' | 'replicas'> = V1_FIELDS): void {
+export function checkFeasible(agents: readonly AgentCapacity[], capacityMb: number, members: number, distribution: number, cpus: number, fields: Pick<FieldNames, 'capacityMb' | 'replicas'> = V1_FIELDS, volumeMb = 0): void {
   if (agents.length === 0) return;
   const mem = taskMemFor(capacityMb);
   const largest = Math.max(...agents.map((a) => a.memMb));
   if (largest < mem) {
     throw new RedisFwError('UNSATISFIABLE', `${fields.capacityMb}: ${capacityMb} MB (a task of ${mem} MB with overhead) is above every agent (the largest has ${largest} MB)`, { field: fields.capacityMb });
   }
-  const slots = slotsFor(agents, mem, cpus, distribution);
+  const largestDisk = Math.max(...agents.map((a) => a.diskMb ?? 0));
+  if (volumeMb > 0 && largestDisk < volumeMb) {
+    throw new RedisFwError('UNSATISFIABLE', `${fields.capacityMb}: ${capacityMb} MB needs a volume of ${volumeMb} MB, above every agent's disk (the largest has ${largestDisk} MB)`, { field: fields.capacityMb });
+  }
+  const slots = slotsFor(agents, mem, cpus, distribution, volumeMb);
   if (slots < members) {
     throw new RedisFwError(
       'UNSATISFIABLE',
-      `${fields.replicas}: 1 master + ${members - 1} replicas cannot be spread with at most ${distribution} per agent over ${agents.length} agents (room for ${slots} servers of ${mem} MB)`,
+      `${fields.replicas}: 1 master + ${members - 1} replicas cannot be spread with at most ${distribution} per agent over ${agents.length} agents (room for ${slots} servers of ${mem} MB${volumeMb > 0 ? ` with ${volumeMb} MB volumes` : ''})`,
       { field: fields.replicas },
     );
   }

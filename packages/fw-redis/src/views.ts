@@ -80,6 +80,7 @@ export function memberView(engine: RedisEngine, inst: InstanceRecord, m: MemberR
     ip: m.ip,
     port: m.port,
     capacityMb: m.capacityMb,
+    ...(m.volumeId ? { volumeId: m.volumeId } : {}),
     launchedAt: new Date(m.launchedAt).toISOString(),
     ...(m.endedAt ? { endedAt: new Date(m.endedAt).toISOString() } : {}),
     ...(m.message ? { message: m.message } : {}),

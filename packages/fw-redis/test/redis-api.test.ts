@@ -7,7 +7,7 @@ afterEach(() => cleanup.run());
 
 describe('meso-redis: bad input', () => {
   it('answers precise errors, creates nothing half-way, and a create that cannot complete says why and deletes cleanly', async () => {
-    const cluster = await startCluster(cleanup, 2, 'cpus:1;mem:512;disk:1024');
+    const cluster = await startCluster(cleanup, 2, 'cpus:1;mem:512;disk:4096');
     const fw = await startRedisFw(cleanup, cluster);
     await waitFor('both agents offered', async () => Number(/redis_fw_offers_received_total (\d+)/.exec((await fw.api('GET', '/metrics')).text)?.[1]) >= 2);
 

@@ -4,13 +4,12 @@ import { startRedis } from '../start-redis.js';
 
 const USAGE = `Usage: meso-redis --master HOST:PORT [--http_port 5656] [--sentinel_port 26379] [--hostname 127.0.0.1]
        [--work_dir DIR] [--failover_timeout SECONDS] [--redis_server PATH] [--down_after_ms 3000]
-       [--role redis] [--volumes]
+       [--role redis] [--no_volumes]
 
 Redis on Meso: instances of a master and replicas, failover by Sentinel's rules, MrRedis's API on
 --http_port and a Sentinel-compatible discovery port for clients. The redis-server program is
---redis_server, else $MESO_REDIS_SERVER, else redis-server on the agents' PATH. With --volumes each
-server keeps its data on a persistent volume reserved for --role (needs a master that does RESERVE
-and CREATE); without, in its sandbox.`;
+--redis_server, else $MESO_REDIS_SERVER, else redis-server on the agents' PATH. Each server keeps
+its data on a persistent volume reserved for --role; with --no_volumes, in its sandbox.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -24,7 +23,7 @@ async function main(): Promise<number> {
       redis_server: { type: 'string' },
       down_after_ms: { type: 'string' },
       role: { type: 'string' },
-      volumes: { type: 'boolean', default: false },
+      no_volumes: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,7 +50,7 @@ async function main(): Promise<number> {
     ...(values.redis_server ? { redisServer: values.redis_server } : {}),
     ...(values.failover_timeout !== undefined ? { failoverTimeoutSeconds: num(values.failover_timeout, 'failover_timeout')! } : {}),
     ...(values.role ? { role: values.role } : {}),
-    persistentVolumes: values.volumes ?? false,
+    persistentVolumes: !(values.no_volumes ?? false),
     ...(values.down_after_ms !== undefined ? { downAfterMs: num(values.down_after_ms, 'down_after_ms')! } : {}),
   });
   console.log(`meso-redis listening on ${redis.address}, sentinel on ${redis.sentinelAddress}`);
