@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Three layers run by `npm test`:
-// - unit: pure logic and in-process tests next to the code (packages/*/src/**/*.test.ts);
+// - unit: pure logic and in-process tests next to the code (packages/*/src/**/*.test.ts, and
+//   tools/*/src/**/*.test.ts for the tools' pure helpers);
 // - integration: real processes on loopback (packages/*/test/**/*.test.ts), one file at a
 //   time because they start masters, agents and executors on a 2-core machine;
 // - containers: the whole cluster in containers (packages/integration-tests), one cluster
@@ -12,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
         },
