@@ -1,7 +1,8 @@
 // Process tests of the isolators: real executors and tasks in real cgroups (where this
 // machine lets the agent make them, as on the project's CI machine), else the posix
 // isolators — each test prints which path it tested.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { TaskState, TaskStatus_Reason, TaskStatus_Source } from '@meso/proto';
@@ -196,6 +197,25 @@ describe(`isolation (${PATH})`, () => {
     h.master.kill('sleeper');
     await h.master.waitForUpdate('sleeper', S.TASK_KILLED);
     await waitFor(() => h.master.exited.find((e) => e.executorId?.value === 'sleeper'), { what: 'the sleeper executor to be gone' });
+  });
+
+  it('a run in a pid namespace is recovered after an agent restart, and a kill still reaches its task', async () => {
+    const base = cgroups.version === 0 ? 'posix' : 'cgroups';
+    h = await new Harness().start({ agent: { isolation: `${base},namespaces/pid` } });
+    await h.agent.registered();
+    h.master.runTask(shellTask('ns-keeper', 'exec sleep 876543'), frameworkInfo({ checkpoint: true }));
+    const running = await h.master.waitForUpdate('ns-keeper', S.TASK_RUNNING);
+    await h.agent.close({ shutdownExecutors: false });
+    await h.startAgent();
+    await h.agent.registered();
+    await waitFor(() => h.master.registrations.at(-1)?.tasks.some((t) => t.taskId?.value === 'ns-keeper'), { what: 'the re-registration to list the recovered task' });
+    h.master.kill('ns-keeper');
+    await h.master.waitForUpdate('ns-keeper', S.TASK_KILLED);
+    await waitFor(() => h.master.exited.find((e) => e.executorId?.value === 'ns-keeper'), { what: 'the executor to be gone' });
+    // Nothing of the namespace is left: its sleep carried the run's marker.
+    const pid = running.status?.containerStatus?.executorPid ?? 0;
+    await waitFor(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), { what: 'the executor process to be gone' });
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain('sleep 876543');
   });
 
   it('shows each executor\'s usage at GET /monitor/statistics and sends it to the master', async () => {
