@@ -2,7 +2,7 @@
 // side): the test master sends CheckpointResources, tasks write into and read from the
 // volume through their sandbox, the agent is killed with SIGKILL and restarted, and the
 // volume is destroyed by a CheckpointResources that no longer lists it.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -90,7 +90,7 @@ describe('persistent volumes on the agent', () => {
     expect(failed.status?.message).toContain("'nope'");
   });
 
-  it('a volume in use is kept when a CheckpointResources drops it, and a read-only volume cannot be written', async () => {
+  it('a volume a run still holds when a CheckpointResources drops it is moved aside and removed when the run ends; a read-only volume cannot be written', async () => {
     expect(asRoot, 'this test needs root: read-only volumes are read-only bind mounts').toBe(true);
     c = await new Cluster().start({}, 'meso-volumes-');
     const agent = c.agent();
@@ -110,11 +110,15 @@ describe('persistent volumes on the agent', () => {
     const running = await c.master.waitForUpdate('holder', S.TASK_RUNNING);
     expect((await mountsUnder(sandboxOf(running))).length).toBe(1);
     c.master.send({ $case: 'checkpointResources', value: { resources: [] } });
-    await agent.logged('still used by a live task');
-    expect(existsSync(dir)).toBe(true);
+    await agent.logged('removed when the run ends');
+    // A CREATE of the same id now would start empty; the holder still sees the old data.
+    expect(existsSync(dir)).toBe(false);
+    const trash = join(c.workDir, 'volumes-destroyed');
+    expect(readdirSync(trash)).toHaveLength(1);
     c.master.kill('holder');
     await ended('holder');
     await noMountsLeft(sandboxOf(running));
+    await waitFor(() => readdirSync(trash).length === 0, { what: 'the destroyed volume removed after its run ended' });
   });
 
   it('the mounts of a run that did not survive an agent crash are removed by the restarted agent; the data stays', async () => {

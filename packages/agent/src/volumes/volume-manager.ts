@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Resources, resourcesFromWire, type Logger } from '@meso/proto';
 import type { StateStore } from '@meso/state';
@@ -7,6 +7,11 @@ import { ResourceCheckpoint, type WireResource } from './resource-checkpoint.js'
 import { attachVolume, mayMount, otherMountNamespace, unmountStale, unmountUnder, type VolumeAttachment } from './volume-mounts.js';
 import { volumePath, volumesRoot } from './volume-paths.js';
 import { classifyVolumeDir, planVolumes, volumeKey, volumeKeys, type VolumeKey } from './volume-plan.js';
+
+/** Where destroyed volumes wait for the run still holding them to end (outside the volumes root). */
+function trashRoot(workDir: string): string {
+  return join(workDir, 'volumes-destroyed');
+}
 
 /** What the executor manager needs of volumes while it starts and ends runs. */
 export interface RunVolumes {
@@ -31,6 +36,9 @@ export class VolumeManager implements RunVolumes {
   private set: Resources = Resources.empty();
   private queue: Promise<unknown> = Promise.resolve();
   private useMount = mayMount();
+  private inUse: () => readonly VolumeKey[] = () => [];
+  /** Destroyed volumes a run still held when DESTROY came, moved aside until that run ends. */
+  private trash: Array<{ key: VolumeKey; path: string }> = [];
 
   private constructor(
     private readonly workDir: string,
@@ -52,6 +60,8 @@ export class VolumeManager implements RunVolumes {
       vm.set = loaded.resources;
     }
     const keys = volumeKeys(vm.set);
+    // Volumes destroyed while in use before a crash: their data is no one's any more.
+    await rm(trashRoot(o.workDir), { recursive: true, force: true });
     await vm.reconcile(keys, keys, []);
     return vm;
   }
@@ -72,6 +82,7 @@ export class VolumeManager implements RunVolumes {
    * volumes no longer listed — unless a live task uses one (kept, logged).
    */
   apply(wire: readonly WireResource[], inUse: () => readonly VolumeKey[]): Promise<void> {
+    this.inUse = inUse;
     const next = this.queue.then(async () => {
       const resources = resourcesFromWire(wire, 'checkpoint_resources.resources');
       for (const v of resources.volumes()) {
@@ -107,9 +118,22 @@ export class VolumeManager implements RunVolumes {
   }
 
   async release(sandbox: string): Promise<void> {
-    if (!mayMount()) return;
-    const unmounted = await unmountUnder(sandbox);
-    if (unmounted.length > 0) this.log.info('persistent volumes detached', { sandbox, unmounted });
+    if (mayMount()) {
+      const unmounted = await unmountUnder(sandbox);
+      if (unmounted.length > 0) this.log.info('persistent volumes detached', { sandbox, unmounted });
+    }
+    await this.emptyTrash();
+  }
+
+  /** Removes the data of destroyed volumes that no live run holds any more. */
+  private async emptyTrash(): Promise<void> {
+    const held = new Set(this.inUse().map(volumeKey));
+    const done = this.trash.filter((t) => !held.has(volumeKey(t.key)));
+    this.trash = this.trash.filter((t) => held.has(volumeKey(t.key)));
+    for (const t of done) {
+      await rm(t.path, { recursive: true, force: true });
+      this.log.info('persistent volume destroyed with its data', { role: t.key.role, volume: t.key.id, after: 'the run that held it ended' });
+    }
   }
 
   /** After recovery: unmounts mounts left in the sandboxes of runs that are not live any more. */
@@ -143,7 +167,16 @@ export class VolumeManager implements RunVolumes {
       await rm(volumePath(this.workDir, v.role, v.id), { recursive: true, force: true });
       this.log.info('persistent volume destroyed with its data', { role: v.role, volume: v.id });
     }
-    for (const v of plan.keptInUse) this.log.warn('a destroyed persistent volume is still used by a live task: its directory is kept', { role: v.role, volume: v.id });
+    for (const v of plan.keptInUse) {
+      // The master saw its last task end; the run is still going away. Move the data out of
+      // the volume's place (a CREATE of the same id starts empty) and remove it when the run ends.
+      const path = join(trashRoot(this.workDir), `${Date.now()}-${this.trash.length}-${v.id}`);
+      await mkdir(trashRoot(this.workDir), { recursive: true });
+      await rename(volumePath(this.workDir, v.role, v.id), path);
+      this.trash.push({ key: v, path });
+      this.log.warn('a destroyed persistent volume is still held by a run that is ending: its data is removed when the run ends', { role: v.role, volume: v.id });
+    }
+    await this.emptyTrash();
     for (const path of unknown) this.log.warn('a directory under the volumes root is no volume of this agent: left alone', { path });
   }
 
