@@ -96,7 +96,6 @@ export function cgroupsIsolator(o: CgroupsIsolatorOptions): ContainerIsolator {
           await writeFile(join(c.cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
           await writeFile(join(c.cpu, 'cpu.cfs_quota_us'), String(cpuQuotaUs(limits.cpus)));
         }
-        // Shrinking below what is in use fails (EBUSY): the old, larger limit stays until the container ends.
         if (limits.memBytes > 0) await setV1Memory(c.memory, limits.memBytes).catch(() => undefined);
         return;
       }

@@ -25,6 +25,7 @@ export class ContainerIsolation {
   private readonly timers = new Set<TimerHandle>();
   private stopped = false;
   private cleaned: Promise<void> | undefined;
+  private updated = false;
 
   constructor(
     readonly runId: string,
@@ -60,8 +61,14 @@ export class ContainerIsolation {
     return { file: '/bin/sh', args: ['-c', `${join} && exec "$@"`, 'meso-container', c.file, ...c.args] };
   }
 
-  /** Applies new limits (the container's tasks changed). */
-  async update(limits: ContainerLimits): Promise<void> {
+  /**
+   * Applies new limits (the container's tasks changed). Memory is never lowered during the
+   * container's life (as Mesos): below what is in use, a lower hard limit would make the
+   * kernel kill, or the posix check report a limitation, for a task that merely ended.
+   */
+  async update(next: ContainerLimits): Promise<void> {
+    const limits = this.updated ? { ...next, memBytes: Math.max(next.memBytes, this.limits.memBytes) } : next;
+    this.updated = true;
     this.limits = limits;
     for (const p of this.parts) {
       try {
