@@ -135,7 +135,7 @@ describe('RESERVE / UNRESERVE / CREATE / DESTROY in ACCEPT', () => {
       [[operation(Op.UNRESERVE, 'mem(web):1')], 'INVALID_ARGUMENT', 'operations[0].unreserve.resources[0]', 'not dynamically reserved'],
       [[operation(Op.CREATE, 'disk(web)[v1:data]:100')], 'RESOURCES_EXCEED_OFFER', 'operations[0].create.volumes[0]', 'disk(web): need 100, have 0'],
       [[operation(Op.DESTROY, 'disk(web)[nope:data]:100')], 'INVALID_ARGUMENT', 'operations[0].destroy.volumes[0]', 'no persistent volume'],
-      [[launch('x', 'cpus:1;disk(web)[v1:data]:10')], 'RESOURCES_EXCEED_OFFER', 'operations[0].launch.task_infos[0].resources', 'disk(web): need 10, have 0'],
+      [[launch('x', 'cpus:1;disk(web)[v1:data]:10')], 'RESOURCES_EXCEED_OFFER', 'operations[0].launch.task_infos[0].resources', 'disk(web)[v1:data]: no such persistent volume here'],
     ];
     for (const [ops, code, field, message] of cases) {
       const r = await refused(ops);

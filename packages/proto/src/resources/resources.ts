@@ -246,7 +246,9 @@ export class Resources {
       const mine = this.entries.get(k);
       if (mine && containsOne(mine, r)) continue;
       const roleNote = r.role === UNRESERVED_ROLE ? '' : `(${r.role})`;
-      if (r.kind === 'scalar') {
+      if (r.kind === 'scalar' && r.volume) {
+        out.push(`${r.name}${roleNote}[${r.volume.id}:${r.volume.containerPath}]: no such persistent volume here`);
+      } else if (r.kind === 'scalar') {
         out.push(`${r.name}${roleNote}: need ${r.value}, have ${mine?.kind === 'scalar' ? mine.value : 0}`);
       } else if (r.kind === 'ranges') {
         const missing = mine?.kind === 'ranges' ? subtractRanges(r.ranges, mine.ranges) : r.ranges;

@@ -34,6 +34,14 @@ describe('persistent volumes in Resources', () => {
     expect(() => parseResources(text)).toThrow(message);
   });
 
+  it('a missing volume is named in a shortfall', () => {
+    const have = parseResources('disk(db):500;disk(db)[a:data]:100');
+    expect(have.shortfall(parseResources('disk(db)[b:data]:100;disk(db):600')).sort()).toEqual([
+      'disk(db): need 600, have 500',
+      'disk(db)[b:data]: no such persistent volume here',
+    ]);
+  });
+
   it('survive the wire', () => {
     const r = parseResources('disk(db)[v1:data:ro]:64;disk(db):10;cpus:1');
     const back = resourcesFromWire(resourcesToWire(r));
