@@ -1,6 +1,7 @@
 // The isolation of one container: its isolators' parts together — the command that puts
 // the executor into the container before it runs, limits, watchers that look for a
 // limitation at each isolator's interval, usage, cleanup.
+import { existsSync } from 'node:fs';
 import { ResourceStatistics, type Clock, type Logger, type TimerHandle } from '@meso/proto';
 import { cpuQuotaUs, CPU_PERIOD_US } from './cgroup-files.js';
 import type { ContainerLimits } from './limits.js';
@@ -11,10 +12,15 @@ function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Runs `command` with its argv[0] through bash's `exec -a` (a wrapper would lose it otherwise). */
+const BASH = '/bin/bash';
+
+/**
+ * Runs `command` with its argv[0] through bash's `exec -a` (a wrapper would lose it
+ * otherwise; POSIX sh has no way to set it). Without bash, argv[0] is the program's path.
+ */
 function keepArgv0(command: Command): Command {
-  if (command.argv0 === undefined || command.argv0 === command.file) return { file: command.file, args: command.args };
-  return { file: '/bin/bash', args: ['-c', 'exec -a "$0" "$@"', command.argv0, command.file, ...command.args] };
+  if (command.argv0 === undefined || command.argv0 === command.file || !existsSync(BASH)) return { file: command.file, args: command.args };
+  return { file: BASH, args: ['-c', 'exec -a "$0" "$@"', command.argv0, command.file, ...command.args] };
 }
 
 export class ContainerIsolation {
