@@ -7,7 +7,7 @@
 // Env: BENCH_REPLICAS (default 50), BENCH_AGENTS (3), BENCH_FAILOVERS (3), MESO_REDIS_SERVER.
 // Never part of the test suite.
 import { Cleanup, startAgentProcess, startMasterProcess, waitFor } from '@meso/testing';
-import { silentLogger } from '@meso/sdk-scheduler';
+import { createLogger, silentLogger } from '@meso/sdk-scheduler';
 import { Redis } from 'ioredis';
 import { startRedis } from '../dist/index.js';
 
@@ -25,7 +25,7 @@ async function run() {
     await startAgentProcess(cleanup, master.address, `cpus:${Math.ceil(perAgent * 0.1) + 1};mem:${perAgent * 48 + 256};disk:8192;ports:[${base + i * 100}-${base + i * 100 + 99}]`);
   }
   const dir = await cleanup.tempDir('meso-redis-bench-');
-  const fw = await startRedis({ master: master.address, httpPort: 0, sentinelPort: 0, workDir: dir, logger: silentLogger });
+  const fw = await startRedis({ master: master.address, httpPort: 0, sentinelPort: 0, workDir: dir, logger: process.env.BENCH_LOG ? createLogger('fw-redis') : silentLogger, persistentVolumes: process.env.BENCH_NO_VOLUMES ? false : true });
   const api = async (method, path, body) => (await fetch(`http://${fw.address}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) })).json();
   try {
     // Warm-up: offers from every agent are in.

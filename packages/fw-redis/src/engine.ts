@@ -484,6 +484,7 @@ export class RedisEngine {
   private async monitor(): Promise<void> {
     if (this.monitoring || this.closed) return;
     this.monitoring = true;
+    const started = this.clock.now();
     try {
       const targets = [...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.port > 0));
       const seen = await Promise.all(targets.map(async (m) => [m.taskId, await this.prober.probe(m.taskId, m, () => this.clock.now())] as const));
@@ -496,6 +497,8 @@ export class RedisEngine {
       }
     } finally {
       this.monitoring = false;
+      const took = this.clock.now() - started;
+      if (took > this.o.downAfterMs / 2) this.log.warn(`a monitor round took ${took} ms (down-after is ${this.o.downAfterMs} ms): servers or fw-redis are overloaded`);
     }
   }
 

@@ -1,4 +1,4 @@
-import { Cleanup, waitFor } from '@meso/testing';
+import { Cleanup, isAlive, waitFor } from '@meso/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, sentinelClient, startCluster, startRedisFw, waitForInstance } from './support.js';
 
@@ -75,5 +75,41 @@ describe('meso-redis: replicas and failover', () => {
     const metrics = await fw.api('GET', '/metrics');
     expect(metrics.text).toMatch(/redis_fw_failovers_total 1/);
     expect(metrics.text).toMatch(/redis_member_lag_bytes\{instance="orders",task="[^"]+",role="replica"\} \d+/);
+  });
+});
+
+describe('meso-redis: a master that stops answering', () => {
+  it('is declared down after down-after, a replica promoted, and the old one fenced (its task killed)', async () => {
+    const cluster = await startCluster(cleanup, 2);
+    const fw = await startRedisFw(cleanup, cluster, undefined, ['--down_after_ms', '2000']);
+    expect((await fw.api('POST', '/v2/instances', { name: 'quiet', capacityMb: 32, replicas: 1, distribution: 1 })).status).toBe(201);
+    const running = await waitForInstance(fw, 'quiet', 'RUNNING', (i) => i.status === 'RUNNING');
+    const old = running.members.find((m: any) => m.role === 'master');
+    const app = sentinelClient(cleanup, fw, 'quiet');
+    await app.set('before', '1');
+    expect(await app.wait(1, 5000)).toBe(1);
+
+    process.kill(old.pid, 'SIGSTOP'); // alive, its task RUNNING, but silent
+    const stoppedAt = Date.now();
+    try {
+      const after = await waitForInstance(fw, 'quiet', 'the replica promoted', (i) => i.epoch === 1 && i.endpoints.master !== old.address);
+      console.log(`fw-redis: a silent master replaced ${((Date.now() - stoppedAt) / 1000).toFixed(2)} s after it stopped answering (down-after 2 s)`);
+      expect(after.failovers[0]).toMatchObject({ from: old.taskId, reason: expect.stringMatching(/did not answer for/) });
+      await waitFor('writes accepted by the new master', async () => {
+        try {
+          return (await app.set('after', '1')) === 'OK';
+        } catch {
+          return false;
+        }
+      });
+      expect(await app.get('before')).toBe('1');
+    } finally {
+      if (isAlive(old.pid)) process.kill(old.pid, 'SIGCONT'); // (SIGKILL may have ended it already)
+    }
+    // Fenced: its task is killed (SIGTERM, then SIGKILL after the grace period), never a second master.
+    await waitFor('the old master gone', () => !isAlive(old.pid));
+    const final = await waitForInstance(fw, 'quiet', 'a replacement replica in sync', (i) => i.members.length === 2 && i.members.every((m: any) => m.answering && (m.role === 'master' || m.linkUp)));
+    expect(final.members.map((m: any) => m.taskId)).not.toContain(old.taskId);
+    expect(final.members.filter((m: any) => m.observedRole === 'master')).toHaveLength(1);
   });
 });
