@@ -84,6 +84,8 @@ describe(`isolation (${PATH})`, () => {
     h = await new Harness().start({ agent: { isolation: 'posix,disk/du', memoryWatchIntervalMs: 100, usageIntervalMs: 200 } });
     await h.agent.registered();
     expect(h.master.registrations[0]?.agentInfo?.isolators).toEqual(['posix/cpu', 'posix/mem', 'disk/du']);
+    // Cgroups it does not use are not left made.
+    if (cgroups.version !== 0) expect(existsSync(join(cgroups.version === 1 ? cgroups.dirs.memory : cgroups.dir, 'meso', agentCgroupName(h.workDir)))).toBe(false);
     h.master.runTask(shellTask('calm', `exec ${NODE} -e "const b = Buffer.alloc(20 << 20, 1); setInterval(() => b[0]++, 1000)"`));
     // The executor and its task, the task's 20 MB resident on top of the executor's own.
     const calm = await waitFor(

@@ -98,6 +98,14 @@ function agentDirs(b: AgentCgroups): string[] {
   return b.version === 2 ? [b.dir] : [...new Set([b.cpu, b.cpuacct, b.memory])];
 }
 
+/** Removes the agent's cgroup directories if they hold no container, and the shared root if no agent's remain. */
+async function removeAgentDirs(b: AgentCgroups): Promise<void> {
+  for (const dir of agentDirs(b)) {
+    await rmdir(dir).catch(() => undefined);
+    await rmdir(join(dir, '..')).catch(() => undefined);
+  }
+}
+
 export class Isolation {
   private constructor(
     readonly active: IsolatorName[],
@@ -137,6 +145,8 @@ export class Isolation {
     const where = base ? (base.version === 2 ? `cgroup v2 ${base.dir}` : `cgroup v1 ${base.memory} (and cpu, cpuacct)`) : undefined;
     log.info(`isolators: ${choice.active.join(', ')}${where && choice.active.some((n) => n.startsWith('cgroups/')) ? ` in ${where}` : ''}`, { notes: choice.notes });
     const usesCgroups = choice.active.some((n) => n.startsWith('cgroups/'));
+    // Made to find out whether cgroups work here; not needed when they are not used.
+    if (base && !usesCgroups) await removeAgentDirs(base);
     return new Isolation(choice.active, usesCgroups ? base : undefined, enable, c);
   }
 
@@ -219,11 +229,6 @@ export class Isolation {
 
   /** Removes the agent's (empty) cgroup directories and the shared root when no agent uses it; those still holding containers stay. */
   async close(): Promise<void> {
-    const b = this.base;
-    if (!b) return;
-    for (const root of agentDirs(b)) {
-      await rmdir(root).catch(() => undefined);
-      await rmdir(join(root, '..')).catch(() => undefined);
-    }
+    if (this.base) await removeAgentDirs(this.base);
   }
 }
