@@ -18,6 +18,14 @@ import { waitFor } from './support/wait.js';
 const S = TaskState;
 const R = TaskStatus_Reason;
 const NODE = process.execPath;
+/** 8 MB more every 50 ms, touched so that it is resident; prints the time after each step (the last one: when it was still alive). */
+const HOG = `exec ${NODE} -e "const a = []; setInterval(() => { a.push(Buffer.alloc(8 << 20, 1)); console.log(Date.now()); }, 50)"`;
+
+/** Milliseconds from the hog's last sign of life (its sandbox's stdout) to its TASK_FAILED. */
+async function detectionMs(failed: { status?: { timestamp: number; containerStatus?: { sandbox: string } | undefined } | undefined }): Promise<number> {
+  const lines = (await readFile(join(failed.status?.containerStatus?.sandbox ?? '', 'stdout'), 'utf8')).trim().split('\n');
+  return (failed.status?.timestamp ?? 0) * 1000 - Number(lines.at(-1));
+}
 
 const cgroups = detectMachineCgroups();
 const PATH = cgroups.version === 0 ? `posix (cgroups not usable: ${cgroups.reason})` : `cgroups v${cgroups.version}`;
@@ -64,14 +72,13 @@ describe(`isolation (${PATH})`, () => {
     expect(h.master.registrations[0]?.agentInfo?.isolators).toEqual(
       cgroups.version === 0 ? ['posix/cpu', 'posix/mem', 'disk/du', 'network/ports'] : ['cgroups/cpu', 'cgroups/mem', 'disk/du', 'network/ports'],
     );
-    // 8 MB more every 50 ms, touched so that it is resident.
-    const hog = `exec ${NODE} -e "const a = []; setInterval(() => a.push(Buffer.alloc(8 << 20, 1)), 50)"`;
+    const hog = HOG;
     h.master.runTask(withScalar(shellTask('hog', hog), 'mem', 64));
     const running = await h.master.waitForUpdate('hog', S.TASK_RUNNING);
     if (cgroups.version !== 0) expect(runCgroups()).toHaveLength(1);
     const failed = await h.master.waitForUpdate('hog', S.TASK_FAILED, 60_000);
     const seconds = (failed.status?.timestamp ?? 0) - (running.status?.timestamp ?? 0);
-    console.log(`[${PATH}] memory hog: TASK_RUNNING → TASK_FAILED in ${seconds.toFixed(2)} s: ${failed.status?.message}`);
+    console.log(`[${PATH}] memory hog: TASK_RUNNING → TASK_FAILED in ${seconds.toFixed(2)} s, ${(await detectionMs(failed)).toFixed(0)} ms after its last sign of life: ${failed.status?.message}`);
     expect(failed.status).toMatchObject({ reason: R.REASON_CONTAINER_LIMITATION_MEMORY, source: TaskStatus_Source.SOURCE_AGENT });
     expect(failed.status?.message).toMatch(/Memory limit exceeded/);
     // Exactly one terminal update: the limitation won over the executor's own report.
@@ -93,11 +100,12 @@ describe(`isolation (${PATH})`, () => {
       { what: "the task's processes and rss in the statistics" },
     );
     expect(calm.statistics.cpus_user_time_secs).toBeGreaterThan(0);
-    const hog = `exec ${NODE} -e "const a = []; setInterval(() => a.push(Buffer.alloc(8 << 20, 1)), 50)"`;
+    const hog = HOG;
     h.master.runTask(withScalar(shellTask('hog', hog), 'mem', 64));
     const running = await h.master.waitForUpdate('hog', S.TASK_RUNNING);
     const failed = await h.master.waitForUpdate('hog', S.TASK_FAILED, 60_000);
-    console.log(`[posix] memory hog: TASK_RUNNING → TASK_FAILED in ${((failed.status?.timestamp ?? 0) - (running.status?.timestamp ?? 0)).toFixed(2)} s: ${failed.status?.message}`);
+    const seconds = (failed.status?.timestamp ?? 0) - (running.status?.timestamp ?? 0);
+    console.log(`[posix] memory hog: TASK_RUNNING → TASK_FAILED in ${seconds.toFixed(2)} s, ${(await detectionMs(failed)).toFixed(0)} ms after its last sign of life: ${failed.status?.message}`);
     expect(failed.status).toMatchObject({ reason: R.REASON_CONTAINER_LIMITATION_MEMORY, source: TaskStatus_Source.SOURCE_AGENT });
     expect(failed.status?.message).toMatch(/over its limit of 128 MB/);
     // The other container is untouched.
