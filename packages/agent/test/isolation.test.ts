@@ -3,12 +3,13 @@
 // isolators — each test prints which path it tested.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { TaskState, TaskStatus_Reason, TaskStatus_Source } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectMachineCgroups } from '../src/isolation/cgroup-facts.js';
 import { agentCgroupName } from '../src/isolation/isolation.js';
+import { requireBuiltAgent } from './support/cluster.js';
 import { Harness } from './support/harness.js';
 import { freePorts, listening } from './support/ports.js';
 import { portsResource, shellTask } from './support/tasks.js';
@@ -39,9 +40,7 @@ afterEach(async () => {
 });
 
 beforeAll(async () => {
-  await stat(new URL('../dist/command-executor/main.js', import.meta.url)).catch(() => {
-    throw new Error('build first: npx tsc -b packages/agent/tsconfig.json');
-  });
+  await requireBuiltAgent();
   console.log(`isolation tests run on the ${PATH} path`);
 });
 
