@@ -1,10 +1,8 @@
 import { expect, it } from 'vitest';
-import { tasksOf } from '../../src/checks.js';
+import { scalar, tasksOf } from '../../src/checks.js';
 import { ok, type Clients } from '../../src/clients.js';
 import { poll } from '../poll.js';
 import type { Topology } from '../../src/topology.js';
-
-const num = (v: number | string | undefined): number => (typeof v === 'number' ? v : 0);
 
 /**
  * DRF between frameworks: batch asks for far more than the cluster has (0.5-cpu tasks, leaving
@@ -17,7 +15,7 @@ export function drf(t: Topology, api: Clients): void {
     await api.batch.submit({ id: 'saturate', user: 'bob', command: 'exec sleep 10', instances: 200, cpus: 0.5, mem: 128, maxRetries: 0 });
     const saturatedAt = await poll('the cluster saturated by batch (under 0.5 cpu free on every agent)', async () => {
       const s = await api.state();
-      const full = s.agents.every((a) => num(a.resources.total['cpus']) - num(a.resources.used['cpus']) < 0.5);
+      const full = s.agents.every((a) => scalar(a.resources.total, 'cpus') - scalar(a.resources.used, 'cpus') < 0.5);
       return full && tasksOf(s, 'batch').length >= 6 ? Date.now() : undefined;
     });
 
