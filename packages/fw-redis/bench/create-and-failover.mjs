@@ -20,7 +20,7 @@ const cleanup = new Cleanup();
 async function run() {
   const master = await startMasterProcess(cleanup);
   const perAgent = Math.ceil((REPLICAS + 1) / AGENTS) + 4;
-  const base = 20_000 + Math.floor(Math.random() * 300) * 100;
+  const base = 20_000 + Math.floor(Math.random() * 100) * 100; // below the ephemeral port range
   for (let i = 0; i < AGENTS; i++) {
     await startAgentProcess(cleanup, master.address, `cpus:${Math.ceil(perAgent * 0.1) + 1};mem:${perAgent * 48 + 256};disk:8192;ports:[${base + i * 100}-${base + i * 100 + 99}]`);
   }

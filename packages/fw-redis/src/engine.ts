@@ -8,6 +8,7 @@ import { OfferLedger, UNRESERVED } from './offer-ledger.js';
 import { Prober } from './prober.js';
 import { checkCapacity, checkFeasible, checkReplicas, taskMemFor, V1_FIELDS, type AgentCapacity, type CreateRequest, type FieldNames } from './sizing.js';
 import type { RedisState } from './state.js';
+import { BAD_PORT_MS, backingOff, type FailedStarts } from './start-failures.js';
 import { serverTaskSpec } from './task-spec.js';
 
 /** Tuning of the engine (all have defaults in {@link ENGINE_DEFAULTS}). */
@@ -92,6 +93,10 @@ export class RedisEngine {
   private readonly prober: Prober;
   private readonly listeners = new Set<(s: SwitchMaster) => void>();
   private readonly lastKill = new Map<string, number>();
+  /** Per instance: servers that ended before they ever answered (see start-failures.ts). */
+  private readonly failedStarts = new Map<string, FailedStarts>();
+  /** `ip:port` → until when the port is not picked again (a server failed to start on it). */
+  private readonly badPorts = new Map<string, number>();
   private serialTail: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private monitoring = false;
@@ -313,7 +318,9 @@ export class RedisEngine {
   private async handleOffers(offers: Offer[]): Promise<void> {
     this.counters.offersReceived += offers.length;
     for (const offer of offers) this.learnAgent(offer);
-    const live = [...this.state.instances.values()].filter((i) => missingMembers(i) > 0);
+    const now = this.clock.now();
+    const short = [...this.state.instances.values()].filter((i) => missingMembers(i) > 0);
+    const live = short.filter((i) => !backingOff(this.failedStarts.get(i.name), now));
     const slots: OfferSlot[] = offers.map((o) => ({
       offerId: o.id,
       agentId: o.agentId,
@@ -325,6 +332,10 @@ export class RedisEngine {
       diskMb: o.resources.scalar('disk', UNRESERVED),
     }));
     const { placements, waiting } = planPlacements(live, slots, this.o.taskCpus, this.o.persistentVolumes ? volumeSizeFor : undefined);
+    for (const i of short) {
+      const why = backingOff(this.failedStarts.get(i.name), now);
+      if (why) waiting.set(i.name, why);
+    }
     for (const i of live) if (!waiting.has(i.name)) this.waiting.delete(i.name);
     for (const [name, why] of waiting) this.waiting.set(name, why);
     const byOffer = new Map<string, Placement[]>();
@@ -356,6 +367,10 @@ export class RedisEngine {
     const ip = offer.agentEndpoint.slice(0, offer.agentEndpoint.lastIndexOf(':')) || offer.hostname;
     const pools = offer.resources.toList().flatMap((r) => (r.name === 'ports' && r.kind === 'ranges' ? [r] : []));
     const taken = new Set([...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.ip === ip).map((m) => m.port)));
+    for (const [key, until] of this.badPorts) {
+      if (until <= this.clock.now()) this.badPorts.delete(key);
+      else if (key.startsWith(`${ip}:`)) taken.add(Number(key.slice(ip.length + 1)));
+    }
     const ledger = new OfferLedger(offer.resources, this.o.role, this.o.persistentVolumes);
     const byInstance = new Map<string, InstanceRecord>();
     const specs: TaskSpec[] = [];
@@ -464,6 +479,12 @@ export class RedisEngine {
       if (member.state === 'ENDED') return;
       const message = `${status.state}${status.message ? `: ${status.message}` : ''}`;
       this.log.info(`${member.taskId} (${inst.name}${member.taskId === inst.masterTaskId ? ', master' : ''}) ended: ${message}`);
+      if (status.state === 'TASK_FAILED' && member.state !== 'FENCED' && !this.observations.has(member.taskId)) {
+        // It never answered: do not relaunch in a tight loop, nor on the same port.
+        const f = this.failedStarts.get(inst.name);
+        this.failedStarts.set(inst.name, { count: (f?.count ?? 0) + 1, lastAt: this.clock.now(), message });
+        this.badPorts.set(`${member.ip}:${member.port}`, this.clock.now() + BAD_PORT_MS);
+      }
       await this.put({ ...inst, members: inst.members.map((m) => (m.taskId === member.taskId ? { ...m, state: 'ENDED', endedAt: this.clock.now(), message } : m)) });
       this.forget(member.taskId);
       if (inst.status === 'DELETING') await this.finishDeleteIfDone(inst.name);
@@ -489,6 +510,10 @@ export class RedisEngine {
       const targets = [...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.port > 0));
       const seen = await Promise.all(targets.map(async (m) => [m.taskId, await this.prober.probe(m.taskId, m, () => this.clock.now())] as const));
       for (const [taskId, o] of seen) if (o) this.observations.set(taskId, o);
+      // A server launched after the last failed start answers: the instance's backoff ends.
+      for (const [name, f] of this.failedStarts) {
+        if (targets.some((m) => instanceOfTask(m.taskId) === name && m.launchedAt >= f.lastAt && this.observations.has(m.taskId))) this.failedStarts.delete(name);
+      }
       for (const name of [...this.state.instances.keys()]) {
         await this.serial(async () => {
           await this.checkFailover(name);
@@ -498,7 +523,7 @@ export class RedisEngine {
     } finally {
       this.monitoring = false;
       const took = this.clock.now() - started;
-      if (took > this.o.downAfterMs / 2) this.log.warn(`a monitor round took ${took} ms (down-after is ${this.o.downAfterMs} ms): servers or fw-redis are overloaded`);
+      if (took > this.o.probeTimeoutMs + this.o.monitorIntervalMs) this.log.warn(`a monitor round took ${took} ms (down-after is ${this.o.downAfterMs} ms): fw-redis or the machine is overloaded`);
     }
   }
 

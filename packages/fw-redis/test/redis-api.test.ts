@@ -47,4 +47,21 @@ describe('meso-redis: bad input', () => {
     expect((await fw.api('GET', '/v1/STATUS/more')).json).toMatchObject({ Status: 'DELETED', Master: null, Slaves: [] });
     expect((await fw.api('GET', '/v1/STATUS/big')).json).toMatchObject({ Status: 'RUNNING' });
   });
+
+  it('a server that cannot start: the instance backs off, says why in STATUS, and deletes cleanly', async () => {
+    const cluster = await startCluster(cleanup, 1, 'cpus:1;mem:512;disk:1024');
+    const fw = await startRedisFw(cleanup, cluster, undefined, ['--redis_server', '/bin/false']);
+    expect((await fw.api('POST', '/v1/CREATE/broken/16/1/0')).status).toBe(201);
+    const s = await waitFor('STATUS says why', async () => {
+      const r = (await fw.api('GET', '/v1/STATUS/broken')).json;
+      return /backing off [\d.]+ s after \d+ server\(s\) failed to start \(last: TASK_FAILED/.test(r?.Message ?? '') ? r : undefined;
+    });
+    expect(s).toMatchObject({ Status: 'CREATING', Master: null });
+    expect((await fw.api('DELETE', '/v1/DELETE/broken')).status).toBe(200);
+    await waitFor('broken DELETED', async () => (await fw.api('GET', '/v1/STATUS/broken')).json?.Status === 'DELETED');
+    await waitFor('its volumes and reservations given back', async () => {
+      const state = (await (await fetch(`http://${cluster.master}/state`)).json()) as { agents: Array<{ volumes?: unknown[]; reservedResources?: object }> };
+      return state.agents.every((a) => (a.volumes ?? []).length === 0 && Object.keys(a.reservedResources ?? {}).length === 0);
+    });
+  });
 });

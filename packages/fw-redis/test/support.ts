@@ -31,7 +31,8 @@ export interface Cluster {
 export async function startCluster(cleanup: Cleanup, count = 3, resources = 'cpus:2;mem:2048;disk:4096'): Promise<Cluster> {
   redisServerPath();
   const master = await startMasterProcess(cleanup);
-  const base = 20_000 + Math.floor(Math.random() * 400) * 100;
+  // Below Linux's ephemeral range (32768-60999), where outgoing connections take their local ports.
+  const base = 20_000 + Math.floor(Math.random() * 110) * 100;
   const agents = [];
   for (let i = 0; i < count; i++) {
     const a = await startAgentProcess(cleanup, master.address, `${resources};ports:[${base + i * 30}-${base + i * 30 + 29}]`);
