@@ -53,4 +53,13 @@ describe('attachVolume', () => {
     expect(await unmountUnder(sandbox)).toEqual([join(sandbox, 'data/nested')]);
     expect(await mountsUnder(sandbox)).toEqual([]);
   });
+
+  it('a bind mount that fails leaves the sandbox as it was, so the symlink fallback works (as in a container)', async () => {
+    const { sandbox, v: good } = await setup();
+    // mount(8) fails on a source that does not exist, like mounts refused inside a container.
+    const v = { ...good, source: join(root, 'volumes', 'missing') };
+    await expect(attachVolume(sandbox, v, true)).rejects.toThrow();
+    await expect(lstat(join(sandbox, 'data/nested'))).rejects.toThrow(/ENOENT/);
+    expect(await attachVolume(sandbox, v, false)).toBe('symlink');
+  });
 });

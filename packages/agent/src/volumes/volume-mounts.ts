@@ -3,7 +3,7 @@
 // mounts work, else a symlink (Mesos's filesystem/posix). Mounts are found again through
 // /proc/self/mountinfo, so they are removed when the run ends and after a restart.
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readFile, readlink, realpath, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, realpath, rmdir, symlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -74,7 +74,13 @@ export async function attachVolume(sandbox: string, v: VolumeAttachment, useMoun
   if (existing && (await currentMountPoints(namespacePid)).includes(target)) return 'already';
   if (useMount) {
     await mkdir(target, { recursive: true });
-    await mount(['--bind', v.source, target]);
+    try {
+      await mount(['--bind', v.source, target]);
+    } catch (e) {
+      // Leave the sandbox as it was, so the caller may fall back to a symlink (mounts can fail in a container).
+      if (!existing) await rmdir(target).catch(() => undefined);
+      throw e;
+    }
     if (v.mode === 'ro') {
       try {
         await mount(['-o', 'remount,bind,ro', target]);
