@@ -138,7 +138,7 @@ export function acknowledge(master: Master, fw: FrameworkRecord, req: Acknowledg
  */
 function reconcileOne(master: Master, fw: FrameworkRecord, taskId: string, agentId: string | undefined, now: number): TaskStatus | undefined {
   const live = master.model.tasks.get(taskKey(fw.id, taskId));
-  const known = live ?? [...master.model.completedTasks].reverse().find((c) => c.frameworkId === fw.id && c.taskId === taskId);
+  const known = live ?? master.model.completedTasks.findLast((c) => c.frameworkId === fw.id && c.taskId === taskId);
   if (known) return reconciledStatus(known, now);
   const partitionAware = fw.info.capabilities.includes(FrameworkInfo_Capability.PARTITION_AWARE);
   const agent = agentId ? master.model.agents.get(agentId) : undefined;
