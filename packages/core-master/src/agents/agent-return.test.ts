@@ -1,6 +1,6 @@
 // What the master does when an agent it gave up on (DISCONNECTED, UNREACHABLE) comes back:
 // regressions found by the chaos soak (tools/chaos).
-import { FrameworkInfo_Capability, Offer_Operation_Type, RegisterAgent, TaskState, TaskStatus, TaskStatus_Reason, type DeepPartial } from '@meso/proto';
+import { createLogger, FrameworkInfo_Capability, Offer_Operation_Type, RegisterAgent, TaskState, TaskStatus, TaskStatus_Reason, type DeepPartial } from '@meso/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accept } from '../calls/offer-calls.js';
 import { kill, reconcile } from '../calls/task-calls.js';
@@ -148,6 +148,22 @@ describe('KILL of a task whose agent is away', () => {
     const link = reregister(agent.id, running(fw.id));
     expect(link.take('killTask').map((k) => k.taskId?.value)).toEqual(['t']);
     expect(recorded(fw.id)).toBe(TaskState.TASK_RUNNING);
+  });
+
+  it('UNREACHABLE, killed again and again (a framework that kills on every answer): answered once, repeats logged at debug', async () => {
+    const lines: string[] = [];
+    fx = await MasterFixture.create({ agentPingIntervalSeconds: 1, maxMissedPings: 3, logger: createLogger('m', { level: 'debug', write: (l) => lines.push(l) }) });
+    fx.registerAgent();
+    const fw = await fx.subscribe(AWARE);
+    await launchOne(fw, 't');
+    fx.clock.advance(4000);
+    fw.link.take('update');
+    for (let i = 0; i < 50; i++) await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
+    expect(fw.link.take('update').map((u) => u.status?.state)).toEqual([TaskState.TASK_UNREACHABLE]);
+    const kills = lines.filter((l) => l.includes('whose agent is away'));
+    expect(kills.filter((l) => / INFO /.test(l))).toHaveLength(1);
+    expect(kills.filter((l) => / DEBUG /.test(l))).toHaveLength(49);
+    expect(fx.master.pendingKills.size).toBe(1);
   });
 
   it('a kill remembered for an agent that returns without the task is forgotten (the task is DROPPED)', async () => {

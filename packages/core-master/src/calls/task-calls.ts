@@ -43,7 +43,8 @@ function awaitingAgent(master: Master, agentId: string | undefined): boolean {
  * remembered (`master.pendingKills`, in memory) and sent as KillTask when the agent
  * re-registers reporting the task; nothing is claimed before the agent confirms: no answer
  * for a disconnected agent (as Mesos), the task's current state (UNREACHABLE / LOST, reason
- * RECONCILIATION) for an unreachable one. A task the master does not know => TASK_LOST,
+ * RECONCILIATION) for an unreachable one, sent for the first kill only (a repeated kill of
+ * the same task, already remembered, gets no answer). A task the master does not know => TASK_LOST,
  * reason TASK_UNKNOWN; but while its agent may still re-register after a master restart, the
  * kill waits for it (and is carried out when the agent returns with the task, or answered
  * TASK_LOST when it does not).
@@ -54,8 +55,8 @@ export function kill(master: Master, fw: FrameworkRecord, req: KillRequest): voi
   const now = master.now();
   const away = task ? undefined : awayTask(master.model, fw.id, taskId);
   if (away && master.model.agents.has(away.agentId)) {
-    rememberKill(master, away.agentId, fw.id, taskId, req);
-    sendReconciled(master, fw.id, reconciledStatus(away, now));
+    // Answered once: a framework that kills again on every answer must not loop with us.
+    if (rememberKill(master, away.agentId, fw.id, taskId, req)) sendReconciled(master, fw.id, reconciledStatus(away, now));
     return;
   }
   if (!task && awaitingAgent(master, req.agentId?.value || undefined)) {
@@ -87,9 +88,14 @@ export function kill(master: Master, fw: FrameworkRecord, req: KillRequest): voi
   master.requestAllocation();
 }
 
-function rememberKill(master: Master, agentId: string, frameworkId: string, taskId: string, req: KillRequest): void {
-  master.pendingKills.set(taskKey(frameworkId, taskId), { agentId, frameworkId, taskId, ...(req.killPolicy ? { killPolicy: req.killPolicy } : {}) });
-  master.logger.info('kill of a task whose agent is away: sent when the agent re-registers with it', { agentId, frameworkId, taskId });
+/** Remembers the kill; false when the same kill was already remembered (a repeat: logged at debug). */
+function rememberKill(master: Master, agentId: string, frameworkId: string, taskId: string, req: KillRequest): boolean {
+  const key = taskKey(frameworkId, taskId);
+  const first = master.pendingKills.get(key)?.agentId !== agentId;
+  master.pendingKills.set(key, { agentId, frameworkId, taskId, ...(req.killPolicy ? { killPolicy: req.killPolicy } : {}) });
+  if (first) master.logger.info('kill of a task whose agent is away: sent when the agent re-registers with it', { agentId, frameworkId, taskId });
+  else master.logger.debug('kill of a task whose agent is away repeated: already remembered, not answered again', { agentId, frameworkId, taskId });
+  return first;
 }
 
 /**
