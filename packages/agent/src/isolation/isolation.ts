@@ -98,6 +98,30 @@ function agentDirs(b: AgentCgroups): string[] {
   return b.version === 2 ? [b.dir] : [...new Set([b.cpu, b.cpuacct, b.memory])];
 }
 
+/**
+ * Kills whatever is left in the cgroups of the agent on `workDir` and removes them (tests
+ * and tools that kill agents for good; a restarted agent does this itself for runs it
+ * cannot recover).
+ */
+export async function removeAgentCgroups(workDir: string, cgroupsRoot: string = 'meso', cgroups: CgroupSupport = detectMachineCgroups()): Promise<void> {
+  if (cgroups.version === 0) return;
+  const key = agentCgroupName(workDir);
+  const base: AgentCgroups =
+    cgroups.version === 1
+      ? { version: 1, cpu: join(cgroups.dirs.cpu, cgroupsRoot, key), cpuacct: join(cgroups.dirs.cpuacct, cgroupsRoot, key), memory: join(cgroups.dirs.memory, cgroupsRoot, key) }
+      : { version: 2, dir: join(cgroups.dir, cgroupsRoot, key) };
+  for (const dir of agentDirs(base)) {
+    let runs: string[] = [];
+    try {
+      runs = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => join(dir, d.name));
+    } catch {
+      continue;
+    }
+    for (const run of runs) await removeCgroup(run).catch(() => undefined);
+  }
+  await removeAgentDirs(base);
+}
+
 /** Removes the agent's cgroup directories if they hold no container, and the shared root if no agent's remain. */
 async function removeAgentDirs(b: AgentCgroups): Promise<void> {
   for (const dir of agentDirs(b)) {

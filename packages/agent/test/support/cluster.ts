@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFailed } from 'vitest';
+import { removeAgentCgroups } from '../../src/isolation/isolation.js';
 import { AgentProcess, killRunsUnder } from './agent-process.js';
 import { TestMaster, type TestMasterOptions } from './test-master.js';
 import { waitFor } from './wait.js';
@@ -47,6 +48,7 @@ export class Cluster {
     await this.master?.close().catch(() => undefined);
     if (this.workDir) {
       await waitFor(() => killRunsUnder(this.workDir) === 0, { what: 'every process of the test to be gone', timeoutMs: 5_000 }).catch(() => undefined);
+      await removeAgentCgroups(this.workDir);
       for (const p of await mountsUnder(this.workDir)) execFileSync('umount', ['-l', p]);
       await rm(this.workDir, { recursive: true, force: true });
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createLogger } from '@meso/proto';
 import { onTestFailed } from 'vitest';
 import { startAgent, type AgentHandle, type AgentOptions } from '../../src/index.js';
+import { removeAgentCgroups } from '../../src/isolation/isolation.js';
 import { TestMaster, type TestMasterOptions } from './test-master.js';
 import { groupAlive } from './wait.js';
 
@@ -80,6 +81,8 @@ export class Harness {
         }
       }
     }
+    // An agent closed without shutting its executors down leaves its containers' cgroups.
+    if (this.workDir) await removeAgentCgroups(this.workDir);
     await Promise.all(this.dirs.map((d) => rm(d, { recursive: true, force: true })));
   }
 }
