@@ -1,7 +1,8 @@
 import { isRetryableCode, isTerminalState, Resources, SchedulerError, type Clock, type Logger, type Offer, type Operation, type Scheduler, type TaskSpec, type TaskStatus, type VolumeSpec } from '@meso/sdk-scheduler';
 import { DATA_CONTAINER_PATH, volumeIdFor, volumeSizeFor } from './data-dir.js';
 import { RedisFwError } from './errors.js';
-import { decideFailover, type DetectionPolicy } from './failover.js';
+import { planConvergence } from './converge.js';
+import { decideFailover, type DetectionPolicy, type ProbeFailures } from './failover.js';
 import { activeMembers, isLiveMember, masterOf, memberTaskId, type InstanceRecord, type MemberRecord, type Observation } from './model.js';
 import { missingMembers, pickPort, planPlacements, type OfferSlot, type Placement } from './planner.js';
 import { OfferLedger, UNRESERVED } from './offer-ledger.js';
@@ -102,7 +103,8 @@ export class RedisEngine {
   private monitoring = false;
   private suppressed = false;
   private closed = false;
-  private readonly startedAt: number;
+  /** Servers whose probes fail: since when (the first failure after their last answer), how many. */
+  readonly failing = new Map<string, ProbeFailures>();
   /** Resolves when the event loop ended. */
   done: Promise<void> = Promise.resolve();
 
@@ -115,12 +117,11 @@ export class RedisEngine {
   ) {
     this.o = { ...ENGINE_DEFAULTS, ...Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined)) } as Required<EngineTuning>;
     this.prober = new Prober(this.o.probeTimeoutMs);
-    this.startedAt = clock.now();
   }
 
   /** The policy of failure detection in force. */
   get detection(): DetectionPolicy {
-    return { downAfterMs: this.o.downAfterMs, watchingSinceMs: this.startedAt };
+    return { downAfterMs: this.o.downAfterMs, failedProbes: 2 };
   }
 
   /** Reconciles the members that may run, then runs the loop and the monitor. */
@@ -295,6 +296,7 @@ export class RedisEngine {
   private forget(taskId: string): void {
     this.prober.drop(taskId);
     this.observations.delete(taskId);
+    this.failing.delete(taskId);
     this.lastKill.delete(taskId);
   }
 
@@ -509,7 +511,16 @@ export class RedisEngine {
     try {
       const targets = [...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.port > 0));
       const seen = await Promise.all(targets.map(async (m) => [m.taskId, await this.prober.probe(m.taskId, m, () => this.clock.now())] as const));
-      for (const [taskId, o] of seen) if (o) this.observations.set(taskId, o);
+      const at = this.clock.now();
+      for (const [taskId, o] of seen) {
+        if (o) {
+          this.observations.set(taskId, o);
+          this.failing.delete(taskId);
+        } else {
+          const f = this.failing.get(taskId);
+          this.failing.set(taskId, { since: f?.since ?? at, count: (f?.count ?? 0) + 1 });
+        }
+      }
       // A server launched after the last failed start answers: the instance's backoff ends.
       for (const [name, f] of this.failedStarts) {
         if (targets.some((m) => instanceOfTask(m.taskId) === name && m.launchedAt >= f.lastAt && this.observations.has(m.taskId))) this.failedStarts.delete(name);
@@ -531,12 +542,12 @@ export class RedisEngine {
   private async checkFailover(name: string): Promise<void> {
     const inst = this.state.instances.get(name);
     if (!inst) return;
-    const decision = decideFailover(inst, this.observations, this.clock.now(), this.detection);
+    const decision = decideFailover(inst, this.observations, this.failing, this.clock.now(), this.detection);
     if (decision.action === 'none') return;
     const old = masterOf(inst);
     const epoch = inst.epoch + 1;
     const fence = (m: MemberRecord): MemberRecord => (old && m.taskId === old.taskId && isLiveMember(m) ? { ...m, state: 'FENCED' } : m);
-    const lostAt = old?.endedAt ?? this.observations.get(old?.taskId ?? '')?.at ?? this.clock.now();
+    const lostAt = old?.endedAt ?? this.failing.get(old?.taskId ?? '')?.since ?? this.clock.now();
     if (decision.action === 'replace-master') {
       this.log.warn(`${name}: ${decision.reason}; launching a new master (epoch ${epoch})`);
       await this.put({ ...withoutMaster(inst), epoch, members: inst.members.map(fence), failovers: [...inst.failovers, { epoch, at: this.clock.now(), ...(old ? { from: old.taskId } : {}), to: '(new master)', reason: decision.reason }].slice(-10) });
@@ -561,43 +572,30 @@ export class RedisEngine {
     await this.wake();
   }
 
-  /**
-   * Makes every server agree with the recorded topology: the master is a master, every other
-   * answering server (a fenced old master that came back included) replicates from it, and
-   * `maxmemory` is the instance's capacity. Also moves CREATING to RUNNING once all are in sync.
-   */
+  /** Carries out {@link planConvergence}: every answering server made to agree with the recorded topology. */
   private async converge(name: string): Promise<void> {
     const inst = this.state.instances.get(name);
-    if (!inst || inst.status === 'DELETED') return;
-    const master = masterOf(inst);
-    const masterObs = master ? this.observations.get(master.taskId) : undefined;
-    const fresh = (o: Observation | undefined): o is Observation => o !== undefined && this.clock.now() - o.at < this.o.downAfterMs;
-    for (const m of inst.members.filter(mayRun)) {
-      const o = this.observations.get(m.taskId);
-      if (!fresh(o)) continue;
-      if (m.state === 'FENCED' && this.clock.now() - (this.lastKill.get(m.taskId) ?? 0) > 5000) await this.killMember(m);
-      if (inst.status === 'DELETING') continue;
-      if (m.taskId === inst.masterTaskId) {
-        if (o.role !== 'master') await this.prober.command(m.taskId, m, 'REPLICAOF', 'NO', 'ONE').catch(() => undefined);
-      } else if (master && mayRun(master) && master.port > 0 && (o.role === 'master' || o.masterHost !== master.ip || o.masterPort !== master.port)) {
-        if (o.role === 'master') {
-          this.counters.demotions++;
-          this.log.info(`${name}: ${m.taskId} answers as a master; making it a replica of ${master.taskId}`);
-        }
-        await this.prober.command(m.taskId, m, 'REPLICAOF', master.ip, master.port).catch(() => undefined);
-      }
-      if (o.maxmemory !== inst.capacityMb * 1024 * 1024 && m.state !== 'FENCED') await this.prober.command(m.taskId, m, 'CONFIG', 'SET', 'maxmemory', `${inst.capacityMb}mb`).catch(() => undefined);
-    }
-    if (inst.status === 'CREATING' && master && fresh(masterObs) && masterObs.role === 'master') {
-      const replicas = activeMembers(inst).filter((m) => m.taskId !== master.taskId);
-      const synced = replicas.filter((m) => {
-        const o = this.observations.get(m.taskId);
-        return fresh(o) && o.role === 'slave' && o.linkUp === true && o.masterPort === master.port && o.masterHost === master.ip;
-      });
-      if (replicas.length === inst.replicas && synced.length === replicas.length) {
-        this.log.info(`${name}: RUNNING (master ${master.ip}:${master.port}, ${replicas.length} replicas in sync)`);
+    if (!inst) return;
+    const actions = planConvergence(inst, this.observations, this.clock.now(), { downAfterMs: this.o.downAfterMs, rekillAfterMs: 5000, lastKillAt: (id) => this.lastKill.get(id) ?? 0 });
+    const member = (taskId: string): MemberRecord => inst.members.find((m) => m.taskId === taskId)!;
+    for (const a of actions) {
+      if (a.type === 'running') {
+        const master = masterOf(inst)!;
+        this.log.info(`${name}: RUNNING (master ${master.ip}:${master.port}, ${inst.replicas} replicas in sync)`);
         await this.put({ ...inst, status: 'RUNNING' });
         this.waiting.delete(name);
+        continue;
+      }
+      const m = member(a.taskId);
+      if (a.type === 'kill') await this.killMember(m);
+      else if (a.type === 'promote') await this.prober.command(m.taskId, m, 'REPLICAOF', 'NO', 'ONE').catch(() => undefined);
+      else if (a.type === 'maxmemory') await this.prober.command(m.taskId, m, 'CONFIG', 'SET', 'maxmemory', `${a.mb}mb`).catch(() => undefined);
+      else {
+        if (a.wasMaster) {
+          this.counters.demotions++;
+          this.log.info(`${name}: ${m.taskId} answers as a master; making it a replica of ${a.to.ip}:${a.to.port}`);
+        }
+        await this.prober.command(m.taskId, m, 'REPLICAOF', a.to.ip, a.to.port).catch(() => undefined);
       }
     }
   }

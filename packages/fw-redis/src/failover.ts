@@ -28,10 +28,16 @@ export function chooseReplica(candidates: readonly Candidate[]): Candidate | und
 
 /** Policy of failure detection. */
 export interface DetectionPolicy {
-  /** A master that answered nothing for this long is down (Sentinel's down-after-milliseconds). */
+  /** A master whose probes failed for this long is down (Sentinel's down-after-milliseconds). */
   downAfterMs: number;
-  /** When the monitor started watching (a restarted fw-redis does not count its own absence). */
-  watchingSinceMs: number;
+  /** Probes in a row that must have failed too (a slow fw-redis is not a silent master). */
+  failedProbes: number;
+}
+
+/** Probes of a server failing since `since` (the first failure after its last answer), `count` of them. */
+export interface ProbeFailures {
+  since: number;
+  count: number;
 }
 
 /** What to do about an instance's master. */
@@ -42,36 +48,39 @@ export type FailoverDecision =
   /** No replica can take over: forget the master and launch a new one. */
   | { action: 'replace-master'; reason: string };
 
-/** Why the master is down, or undefined when it is not. */
-export function masterDownReason(instance: InstanceRecord, observations: ReadonlyMap<string, Observation>, nowMs: number, policy: DetectionPolicy): string | undefined {
+/**
+ * Why the master is down, or undefined when it is not: its task ended, or its probes have failed
+ * (at least `failedProbes` of them) for `downAfterMs`. Only failed probes count, not the age of the
+ * last answer: a fw-redis that was away or slow does not take its own silence for the master's.
+ */
+export function masterDownReason(instance: InstanceRecord, failing: ReadonlyMap<string, ProbeFailures>, nowMs: number, policy: DetectionPolicy): string | undefined {
   const master = masterOf(instance);
   if (!master) return undefined;
   if (master.state === 'ENDED' || master.state === 'FENCED') return `master ${master.taskId} ended (${master.message ?? master.state})`;
   if (master.state !== 'RUNNING') return undefined;
-  const seen = observations.get(master.taskId)?.at ?? 0;
-  const since = Math.max(seen, master.launchedAt, policy.watchingSinceMs);
-  if (nowMs - since >= policy.downAfterMs) return `master ${master.taskId} did not answer for ${Math.round((nowMs - since) / 100) / 10} s`;
+  const f = failing.get(master.taskId);
+  if (f && f.count >= policy.failedProbes && nowMs - f.since >= policy.downAfterMs) return `master ${master.taskId} did not answer for ${Math.round((nowMs - f.since) / 100) / 10} s (${f.count} probes)`;
   return undefined;
 }
 
-/** The replicas that may take over: running, answering lately, replicating. */
-export function candidatesOf(instance: InstanceRecord, observations: ReadonlyMap<string, Observation>, nowMs: number, policy: DetectionPolicy): Candidate[] {
+/** The replicas that may take over: running, answering at their last probe, replicating. */
+export function candidatesOf(instance: InstanceRecord, observations: ReadonlyMap<string, Observation>, failing: ReadonlyMap<string, ProbeFailures>): Candidate[] {
   const out: Candidate[] = [];
   for (const m of activeMembers(instance)) {
-    if (m.taskId === instance.masterTaskId || m.state !== 'RUNNING') continue;
+    if (m.taskId === instance.masterTaskId || m.state !== 'RUNNING' || failing.has(m.taskId)) continue;
     const o = observations.get(m.taskId);
-    if (!o || nowMs - o.at >= policy.downAfterMs || o.role !== 'slave') continue;
+    if (!o || o.role !== 'slave') continue;
     out.push({ taskId: m.taskId, priority: o.priority, offset: o.offset, runId: o.runId });
   }
   return out;
 }
 
 /** Decides whether an instance needs a failover, and to whom. */
-export function decideFailover(instance: InstanceRecord, observations: ReadonlyMap<string, Observation>, nowMs: number, policy: DetectionPolicy): FailoverDecision {
+export function decideFailover(instance: InstanceRecord, observations: ReadonlyMap<string, Observation>, failing: ReadonlyMap<string, ProbeFailures>, nowMs: number, policy: DetectionPolicy): FailoverDecision {
   if (instance.status === 'DELETING' || instance.status === 'DELETED') return { action: 'none' };
-  const reason = masterDownReason(instance, observations, nowMs, policy);
+  const reason = masterDownReason(instance, failing, nowMs, policy);
   if (!reason) return { action: 'none' };
-  const chosen = chooseReplica(candidatesOf(instance, observations, nowMs, policy));
+  const chosen = chooseReplica(candidatesOf(instance, observations, failing));
   if (chosen) return { action: 'promote', to: chosen.taskId, reason };
   // A master that is only silent (its task still runs) keeps its place until a replica can take
   // over; so does a dead one while replicas live that may yet become candidates (just launched,

@@ -6,7 +6,10 @@
 export { RedisFwError, type RedisFwErrorCode } from './errors.js';
 export { type InstanceRecord, type MemberRecord, type MemberState, type InstanceStatus, type FailoverRecord, type Observation } from './model.js';
 export { V1_FIELDS, V2_FIELDS, type FieldNames, NAME_PATTERN, MIN_CAPACITY_MB, TASK_MEM_OVERHEAD_MB, MAX_REPLICAS, taskMemFor, validateCreate, checkFeasible, slotsFor, type CreateRequest, type AgentCapacity } from './sizing.js';
-export { chooseReplica, decideFailover, masterDownReason, candidatesOf, type Candidate, type DetectionPolicy, type FailoverDecision } from './failover.js';
+export { planConvergence, type ConvergeAction, type ConvergePolicy } from './converge.js';
+export { startBackoffMs, backingOff, type FailedStarts } from './start-failures.js';
+export { OfferLedger, type ServerNeeds, type ServerTake } from './offer-ledger.js';
+export { chooseReplica, decideFailover, masterDownReason, candidatesOf, type Candidate, type DetectionPolicy, type FailoverDecision, type ProbeFailures } from './failover.js';
 export { planPlacements, missingMembers, pickPort, type OfferSlot, type Placement, type PlanResult } from './planner.js';
 export { parseInfo, observationOf } from './redis-info.js';
 export { encode, parseCommands, type RespValue } from './resp.js';
