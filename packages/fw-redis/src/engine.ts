@@ -225,7 +225,7 @@ export class RedisEngine {
     return this.serial(async () => {
       const replicas = checkReplicas(replicasInput, fields.replicas);
       const inst = this.mustLive(name);
-      if (replicas > inst.replicas) checkFeasible([...this.agentsWithout(inst)], inst.capacityMb, 1 + replicas, inst.distribution, this.o.taskCpus, fields, this.volumeMb(inst.capacityMb));
+      if (replicas > inst.replicas) checkFeasible([...this.agents.values()], inst.capacityMb, 1 + replicas, inst.distribution, this.o.taskCpus, fields, this.volumeMb(inst.capacityMb));
       const active = activeMembers(inst);
       const surplus = active.filter((m) => m.taskId !== inst.masterTaskId).sort((a, b) => b.seq - a.seq).slice(0, Math.max(0, active.length - 1 - replicas));
       const ids = new Set(surplus.map((m) => m.taskId));
@@ -263,14 +263,6 @@ export class RedisEngine {
     const inst = this.mustGet(name);
     if (inst.status === 'DELETING' || inst.status === 'DELETED') throw new RedisFwError('INVALID_STATE', `instance ${name} is ${inst.status}`, { field: 'name' });
     return inst;
-  }
-
-  /** Agents with the room the instance's own servers take given back. */
-  private agentsWithout(inst: InstanceRecord): AgentCapacity[] {
-    return [...this.agents.values()].map((a) => {
-      const mine = activeMembers(inst).filter((m) => m.agentId === a.agentId);
-      return { ...a, memMb: a.memMb + mine.reduce((s, m) => s + m.taskMemMb, 0), cpus: a.cpus + mine.length * this.o.taskCpus, diskMb: (a.diskMb ?? 0) + mine.length * this.volumeMb(inst.capacityMb) };
-    });
   }
 
   private async put(record: InstanceRecord): Promise<void> {
