@@ -226,6 +226,36 @@ describe('scheduler loop', () => {
     expect(h.master.callsOf('kill').map((k) => k.taskId!.value)).toContain(t1);
   });
 
+  it('after an agent is lost, a master that answers every kill with TASK_UNREACHABLE gets a bounded number of kills (no kill storm)', async () => {
+    const h = await start();
+    await h.api('POST', '/v2/apps', { id: '/web', cmd: 'serve', cpus: 0.1, mem: 16, instances: 2 }); // unreachableStrategy 0 / 0: expunged at once
+    h.master.offer({ id: 'o1' });
+    const lost = taskIdsOf(await h.master.waitForCall('accept'));
+    await runAll(h, lost);
+    // As the master does for a task on an unreachable agent: the answer to a kill is its state
+    // (on the next turn of the event loop, so a storm does not starve the test's timers).
+    h.master.onCall('kill', (k) => {
+      if (lost.includes(k.taskId!.value)) setImmediate(() => h.master.streamOpen && h.master.update({ taskId: k.taskId!.value, state: 'TASK_UNREACHABLE', agentId: 'agent-1', reason: 'REASON_RECONCILIATION' }));
+    });
+    for (const id of lost) h.master.update({ taskId: id, state: 'TASK_UNREACHABLE', agentId: 'agent-1', uuid: `un-${id}` });
+    h.master.failure('agent-1');
+    await until('expunged', () => lost.every((id) => !h.m.core.state.tasks.has(id)));
+    // Ten minutes of fake time, 5 s at a time; each offer is answered (replacements launched,
+    // or declined) only after the updates sent before it were handled (one event at a time).
+    const answered = new Set<string>();
+    h.master.onCall('accept', (a) => a.offerIds.forEach((o) => answered.add(o.value)));
+    h.master.onCall('decline', (d) => d.offerIds.forEach((o) => answered.add(o.value)));
+    for (let i = 0; i < 120; i++) {
+      h.clock.advance(5_000);
+      h.master.offer({ id: `tick-${i}`, agentId: 'agent-2' });
+      await until(`offer tick-${i} answered`, () => answered.has(`tick-${i}`));
+    }
+    const kills = h.master.callsOf('kill').filter((k) => lost.includes(k.taskId!.value));
+    // Per task: the kill at expunge, then at most one per backoff window (5 s doubling to 300 s): 7 in 10 minutes.
+    for (const id of lost) expect(kills.filter((k) => k.taskId!.value === id).length).toBeLessThanOrEqual(7);
+    expect(kills.length).toBeGreaterThanOrEqual(lost.length);
+  });
+
   it('a deployment waits for the readiness check of new tasks', async () => {
     const probes: string[] = [];
     let status = 503;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { absoluteId, appToJson, needsRestart, type AppDefinition } from './app-definition.js';
 import type { AgentFacts } from './constraints.js';
+import { OrphanKills } from './orphan-kills.js';
 import { MarathonError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { MarathonState, type StateCommand } from './marathon-state.js';
@@ -31,6 +32,14 @@ export interface MarathonCoreOptions {
   /** How long before a kill that got no terminal update is sent again. Defaults to 30_000 ms. */
   killRetryMs?: number;
   /**
+   * A task we have no record of (orphan, or expunged) that an update says lives is killed at
+   * most once per wait: this long after the first kill, doubling per kill up to
+   * `orphanKillMaxBackoffMs`. Defaults to 5_000 ms.
+   */
+  orphanKillBackoffMs?: number;
+  /** The longest wait between two kills of one orphan. Defaults to 300_000 ms. */
+  orphanKillMaxBackoffMs?: number;
+  /**
    * Runs one readiness check: GETs `url` and resolves with the HTTP status (0 when it failed).
    * Defaults to `fetch` with the check's timeout.
    */
@@ -47,6 +56,8 @@ export const CORE_DEFAULTS = {
   tickIntervalMs: 1_000,
   maxVersions: 20,
   killRetryMs: 30_000,
+  orphanKillBackoffMs: 5_000,
+  orphanKillMaxBackoffMs: 300_000,
 } as const;
 
 /** The answer to every change: Marathon's `{deploymentId, version}`. */
@@ -86,6 +97,7 @@ export class MarathonCore {
   private readonly pending = new Map<string, QueueEntry>();
   private readonly blocked = new Map<string, string>();
   private readonly killSentAt = new Map<string, number>();
+  private readonly orphanKills: OrphanKills;
   private readonly healthKills: number[] = [];
   private readonly agents = new Map<string, AgentFacts>();
   private lastVersion = 0;
@@ -102,7 +114,10 @@ export class MarathonCore {
       tickIntervalMs: options.tickIntervalMs ?? CORE_DEFAULTS.tickIntervalMs,
       maxVersions: options.maxVersions ?? CORE_DEFAULTS.maxVersions,
       killRetryMs: options.killRetryMs ?? CORE_DEFAULTS.killRetryMs,
+      orphanKillBackoffMs: options.orphanKillBackoffMs ?? CORE_DEFAULTS.orphanKillBackoffMs,
+      orphanKillMaxBackoffMs: options.orphanKillMaxBackoffMs ?? CORE_DEFAULTS.orphanKillMaxBackoffMs,
     };
+    this.orphanKills = new OrphanKills(this.opts.orphanKillBackoffMs, this.opts.orphanKillMaxBackoffMs);
     this.bus = new EventBus(10_000, () => this.clock.now());
     this.readinessTracker = new ReadinessTracker(options.readinessProbe ?? fetchProbe, options.clock, (task, name) => {
       if (!this.state.tasks.has(task.taskId)) return;
@@ -221,10 +236,13 @@ export class MarathonCore {
     const now = this.clock.now();
     const ended = isTerminalState(s.state) || s.state === 'TASK_UNKNOWN';
     if (!t) {
-      if (!ended) {
-        this.log.warn('killing a task fw-marathon does not know (orphan)', { taskId: s.taskId });
+      // Killed at most once per backoff window: the master answers a kill of a task on an
+      // unreachable agent with TASK_UNREACHABLE, which must not provoke the next kill at once.
+      if (ended) this.orphanKills.forget(s.taskId);
+      else if (this.orphanKills.due(s.taskId, now)) {
+        this.log.warn('killing a task fw-marathon does not know (orphan)', { taskId: s.taskId, state: s.state });
         await this.killQuietly(s.taskId, s.agentId);
-      }
+      } else this.log.debug('orphan already killed; the next kill waits for its backoff', { taskId: s.taskId, state: s.state });
       return;
     }
     this.bus.publish('status_update_event', {
@@ -344,7 +362,8 @@ export class MarathonCore {
 
   private async killQuietly(taskId: string, agentId: string | undefined, gracePeriodSeconds?: number): Promise<void> {
     if (!this.scheduler) return;
-    this.killSentAt.set(taskId, this.clock.now());
+    // Retries of kills of known tasks only (orphans back off in `orphanKills`).
+    if (this.state.tasks.has(taskId)) this.killSentAt.set(taskId, this.clock.now());
     this.counters.killed++;
     try {
       await this.scheduler.kill(taskId, { ...(agentId ? { agentId } : {}), ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}) });
@@ -443,9 +462,12 @@ export class MarathonCore {
       await this.state.apply(expunged.map((t) => ({ type: 'deleteTask', taskId: t.taskId })));
       for (const t of expunged) {
         this.bus.publish('instance_changed_event', { instanceId: t.taskId, appId: t.appId, condition: 'Expunged', host: t.host });
+        this.killSentAt.delete(t.taskId);
+        this.orphanKills.record(t.taskId, now);
         await this.killQuietly(t.taskId, t.agentId);
       }
     }
+    this.orphanKills.prune(now);
     // Kills that got no answer (or were persisted before a restart) go again.
     for (const t of this.state.tasks.values()) {
       if (t.killRequestedAt === undefined || kills.some((k) => k.task.taskId === t.taskId)) continue;
