@@ -1,16 +1,16 @@
-import { isRetryableCode, isTerminalState, Resources, SchedulerError, type Clock, type Logger, type Offer, type Operation, type Scheduler, type TaskSpec, type TaskStatus, type VolumeSpec } from '@meso/sdk-scheduler';
-import { DATA_CONTAINER_PATH, volumeIdFor, volumeSizeFor } from './data-dir.js';
+import { isRetryableCode, isTerminalState, SchedulerError, type Clock, type Logger, type Offer, type Scheduler, type TaskStatus } from '@meso/sdk-scheduler';
+import { volumeSizeFor } from './data-dir.js';
 import { RedisFwError } from './errors.js';
 import { planConvergence } from './converge.js';
 import { decideFailover, type DetectionPolicy, type ProbeFailures } from './failover.js';
-import { activeMembers, isLiveMember, masterOf, memberTaskId, type InstanceRecord, type MemberRecord, type Observation } from './model.js';
-import { missingMembers, pickPort, planPlacements, type OfferSlot, type Placement } from './planner.js';
-import { OfferLedger, UNRESERVED } from './offer-ledger.js';
+import { activeMembers, isLiveMember, masterOf, type InstanceRecord, type MemberRecord, type Observation } from './model.js';
+import { missingMembers, planPlacements, type OfferSlot, type Placement } from './planner.js';
+import { UNRESERVED } from './offer-ledger.js';
+import { addressOf, planLaunch, planRelease } from './offer-operations.js';
 import { Prober } from './prober.js';
 import { checkCapacity, checkFeasible, checkReplicas, taskMemFor, V1_FIELDS, type AgentCapacity, type CreateRequest, type FieldNames } from './sizing.js';
 import type { RedisState } from './state.js';
 import { BAD_PORT_MS, backingOff, type FailedStarts } from './start-failures.js';
-import { serverTaskSpec } from './task-spec.js';
 
 /** Tuning of the engine (all have defaults in {@link ENGINE_DEFAULTS}). */
 export interface EngineTuning {
@@ -358,74 +358,29 @@ export class RedisEngine {
    * come first, and a replacement mounts the volume an ended server left on the agent.
    */
   private async launchIn(offer: Offer, placements: Placement[]): Promise<void> {
-    const ip = offer.agentEndpoint.slice(0, offer.agentEndpoint.lastIndexOf(':')) || offer.hostname;
-    const pools = offer.resources.toList().flatMap((r) => (r.name === 'ports' && r.kind === 'ranges' ? [r] : []));
+    const ip = addressOf(offer);
     const taken = new Set([...this.state.instances.values()].flatMap((i) => i.members.filter((m) => mayRun(m) && m.ip === ip).map((m) => m.port)));
     for (const [key, until] of this.badPorts) {
       if (until <= this.clock.now()) this.badPorts.delete(key);
       else if (key.startsWith(`${ip}:`)) taken.add(Number(key.slice(ip.length + 1)));
     }
-    const ledger = new OfferLedger(offer.resources, this.o.role, this.o.persistentVolumes);
-    const byInstance = new Map<string, InstanceRecord>();
-    const specs: TaskSpec[] = [];
-    const reserve: Resources[] = [];
-    const create: VolumeSpec[] = [];
-    for (const p of placements) {
-      const port = pools.map((r) => pickPort(r.ranges, taken)).find((x) => x !== undefined);
-      if (port === undefined) break;
-      taken.add(port);
-      const inst = byInstance.get(p.instance) ?? structuredClone(this.state.instances.get(p.instance)!);
-      byInstance.set(p.instance, inst);
-      const seq = inst.nextSeq++;
-      const taskId = memberTaskId(inst.name, seq);
-      const volume: VolumeSpec | undefined = p.volumeId
-        ? offer.volumes.find((v) => v.id === p.volumeId)
-        : p.newVolumeMb
-          ? { id: volumeIdFor(taskId), containerPath: DATA_CONTAINER_PATH, sizeMb: p.newVolumeMb, role: this.o.role, mode: 'rw' }
-          : undefined;
-      const take = ledger.take({ cpus: this.o.taskCpus, mem: p.taskMemMb, port, ...(p.newVolumeMb ? { newVolumeDiskMb: p.newVolumeMb } : {}) });
-      if (take.reserve.length > 0) reserve.push(Resources.of(take.reserve));
-      if (volume && !p.volumeId) create.push(volume);
-      const member: MemberRecord = {
-        taskId,
-        seq,
-        agentId: offer.agentId,
-        hostname: offer.hostname,
-        ip,
-        port,
-        capacityMb: p.capacityMb,
-        taskMemMb: p.taskMemMb,
-        ...(volume ? { volumeId: volume.id } : {}),
-        state: 'LAUNCHING',
-        launchedAt: this.clock.now(),
-      };
-      const master = masterOf(inst);
-      const replicaOf = p.role === 'replica' && master && isLiveMember(master) ? { ip: master.ip, port: master.port } : undefined;
-      specs.push(serverTaskSpec(inst.name, member, { redisServer: this.o.redisServer, resources: take.task, ...(volume ? { volume } : {}), ...(replicaOf ? { replicaOf } : {}) }));
-      inst.members.push(member);
-      if (p.role === 'master') inst.masterTaskId = member.taskId;
-    }
-    if (specs.length === 0) {
+    const plan = planLaunch(offer, placements, this.state.instances, { role: this.o.role, persistentVolumes: this.o.persistentVolumes, redisServer: this.o.redisServer, taskCpus: this.o.taskCpus, nowMs: this.clock.now(), takenPorts: taken });
+    if (!plan) {
       await this.scheduler.decline(offer.id, { refuseSeconds: this.o.refuseSeconds }).catch(() => undefined);
       return;
     }
-    for (const inst of byInstance.values()) await this.put(inst);
-    const operations: Operation[] = [
-      ...(reserve.length > 0 ? [{ type: 'reserve' as const, resources: reserve.reduce((a, b) => a.add(b)) }] : []),
-      ...(create.length > 0 ? [{ type: 'create' as const, volumes: create }] : []),
-      { type: 'launch', tasks: specs },
-    ];
+    for (const inst of plan.instances) await this.put(inst);
     try {
-      await this.scheduler.accept([offer.id], operations, { refuseSeconds: this.o.refuseSeconds });
-      this.counters.launched += specs.length;
+      await this.scheduler.accept([offer.id], plan.operations, { refuseSeconds: this.o.refuseSeconds });
+      this.counters.launched += plan.specs.length;
     } catch (e) {
       // A refusal that will not be retried: these servers never start (a retryable failure is
       // reconciled by the SDK, and the master answers for each task).
       const retryable = e instanceof SchedulerError && isRetryableCode(e.code);
-      this.log.warn(`launch of ${specs.map((t) => t.taskId).join(', ')} on ${offer.agentId} failed: ${(e as Error).message}`);
+      this.log.warn(`launch of ${plan.specs.map((t) => t.taskId).join(', ')} on ${offer.agentId} failed: ${(e as Error).message}`);
       if (retryable) return;
-      const ids = new Set(specs.map((t) => t.taskId));
-      for (const name of byInstance.keys()) {
+      const ids = new Set(plan.specs.map((t) => t.taskId));
+      for (const { name } of plan.instances) {
         const inst = this.state.instances.get(name)!;
         await this.put({ ...inst, members: inst.members.map((m) => (ids.has(m.taskId) ? { ...m, state: 'ENDED', endedAt: this.clock.now(), message: `launch refused: ${(e as Error).message}` } : m)) });
         this.waiting.set(name, `the last launch was refused: ${(e as Error).message}`);
@@ -441,16 +396,11 @@ export class RedisEngine {
   private async releaseUnneeded(offer: Offer): Promise<boolean> {
     if (!this.o.persistentVolumes || offer.role !== this.o.role) return false;
     if ([...this.state.instances.values()].some((i) => missingMembers(i) > 0)) return false;
-    const inUse = new Set([...this.state.instances.values()].flatMap((i) => i.members.filter(mayRun).flatMap((m) => (m.volumeId ? [m.volumeId] : []))));
-    const destroy = offer.volumes.filter((v) => !inUse.has(v.id));
-    const reserved = offer.resources.reservedFor(this.o.role).withoutVolumes().filter((r) => r.kind === 'scalar');
-    const freed = destroy.length > 0 ? Resources.of(destroy.map((v) => ({ name: 'disk', kind: 'scalar' as const, value: v.sizeMb, role: this.o.role }))) : Resources.empty();
-    const unreserve = reserved.add(freed);
-    if (destroy.length === 0 && unreserve.isEmpty()) return false;
-    const operations: Operation[] = [...(destroy.length > 0 ? [{ type: 'destroy' as const, volumes: destroy }] : []), ...(unreserve.isEmpty() ? [] : [{ type: 'unreserve' as const, resources: unreserve }])];
+    const plan = planRelease(offer, this.state.instances.values(), this.o.role);
+    if (!plan) return false;
     try {
-      await this.scheduler.accept([offer.id], operations, { refuseSeconds: this.o.refuseSeconds });
-      this.log.info(`released on ${offer.agentId}: ${destroy.length} volume(s) (${destroy.map((v) => v.id).join(', ') || '-'}), reservations ${unreserve.toString()}`);
+      await this.scheduler.accept([offer.id], plan.operations, { refuseSeconds: this.o.refuseSeconds });
+      this.log.info(`released on ${offer.agentId}: ${plan.destroyed.length} volume(s) (${plan.destroyed.map((v) => v.id).join(', ') || '-'}), reservations ${plan.unreserved.toString()}`);
       return true;
     } catch (e) {
       this.log.warn(`releasing on ${offer.agentId} failed: ${(e as Error).message}`);

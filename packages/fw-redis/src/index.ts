@@ -9,6 +9,7 @@ export { V1_FIELDS, V2_FIELDS, type FieldNames, NAME_PATTERN, MIN_CAPACITY_MB, T
 export { planConvergence, type ConvergeAction, type ConvergePolicy } from './converge.js';
 export { startBackoffMs, backingOff, type FailedStarts } from './start-failures.js';
 export { OfferLedger, type ServerNeeds, type ServerTake } from './offer-ledger.js';
+export { planLaunch, planRelease, addressOf, type LaunchOptions, type LaunchPlan } from './offer-operations.js';
 export { chooseReplica, decideFailover, masterDownReason, candidatesOf, type Candidate, type DetectionPolicy, type FailoverDecision, type ProbeFailures } from './failover.js';
 export { planPlacements, missingMembers, pickPort, type OfferSlot, type Placement, type PlanResult } from './planner.js';
 export { parseInfo, observationOf } from './redis-info.js';
