@@ -44,9 +44,12 @@ describe('BatchEngine', () => {
       persistedFirst = recs.every((r, i) => r?.value.attempts.some((a) => a.taskId === ids[i] && a.state === 'LAUNCHING'));
     });
     await engine.submit([{ id: 'j', command: 'true', instances: 3, cpus: 1, mem: 10 }]);
-    master.offer({ resources: 'cpus:2;mem:1024' });
+    master.offer({ resources: 'cpus:2.1;mem:1024' }); // 2 tasks and the batch executor (0.1 cpus, 128 MB)
     const accept = await master.waitForCall('accept');
     expect(launchedIds(accept).sort()).toEqual(['j.0.0', 'j.1.0']);
+    // The executor declares what a Node process needs, so the agent's memory limit holds it.
+    const executor = accept.operations[0]!.launch!.taskInfos[0]!.executor!;
+    expect(executor.resources.map((r) => [r.name, r.scalar])).toEqual([['cpus', 0.1], ['mem', 128]]);
     expect(await until('the check in the accept handler', () => persistedFirst !== undefined && { persistedFirst })).toEqual({ persistedFirst: true });
   });
 
@@ -79,18 +82,18 @@ describe('BatchEngine', () => {
   it('preempts only what makes the waiting task fit, and does not count it against maxRetries', async () => {
     const { master, engine } = await start(true);
     await engine.submit([{ id: 'hog', user: 'hog', command: 'sleep 100', instances: 8, cpus: 0.5, mem: 10, maxRetries: 0 }]);
-    master.offer({ resources: 'cpus:4;mem:1024', agentId: 'a1', hostname: 'h1' });
+    master.offer({ resources: 'cpus:4.1;mem:1024', agentId: 'a1', hostname: 'h1' }); // 4 for hog, 0.1 for the executor
     const accept = await master.waitForCall('accept');
     for (const id of launchedIds(accept)) master.update({ taskId: id, state: 'TASK_RUNNING', uuid: `r-${id}`, agentId: 'a1' });
     await until('all running', () => [...engine.state.byTaskId.values()].filter((e) => e.instance.state === 'RUNNING').length === 8);
     // A task that could never fit (8 cpus on a 4-cpu agent) preempts nothing.
     await engine.submit([{ id: 'never', user: 'poor', command: 'true', cpus: 8, mem: 10 }]);
-    master.offer({ resources: 'cpus:0.1;mem:512', agentId: 'a1', hostname: 'h1' });
+    master.offer({ resources: 'cpus:0.1;mem:512', agentId: 'a1', hostname: 'h1', executorIds: ['meso-batch-executor'] });
     await master.waitForCall('decline', () => true);
     expect(master.callsOf('kill')).toHaveLength(0);
     // One that fits once 2 of hog's 8 tasks are gone preempts exactly those (the newest).
     await engine.submit([{ id: 'poor', user: 'poor', command: 'true', cpus: 1, mem: 10 }]);
-    master.offer({ resources: 'cpus:0.1;mem:512', agentId: 'a1', hostname: 'h1' });
+    master.offer({ resources: 'cpus:0.1;mem:512', agentId: 'a1', hostname: 'h1', executorIds: ['meso-batch-executor'] });
     await until('two kills', () => master.callsOf('kill').length === 2);
     const victims = master.callsOf('kill').map(killedId);
     for (const id of victims) master.update({ taskId: id, state: 'TASK_KILLED', uuid: `k-${id}`, agentId: 'a1' });

@@ -21,6 +21,17 @@ export interface EngineTuning {
   maxLaunchesPerRound?: number;
   /** Absolute path of the built batch executor program. Defaults to this package's `dist/executor/main.js`. */
   executorPath?: string;
+  /**
+   * Cpus of the batch executor itself (one per agent, beside its tasks' resources). Defaults
+   * to 0.1.
+   */
+  executorCpus?: number;
+  /**
+   * Memory (MB) of the batch executor itself. The agent's memory isolator holds the executor
+   * and its tasks to the sum of their memory, and the executor is a Node process of about
+   * 50-60 MB resident with a few tasks: below that it is killed with its tasks. Defaults to 128.
+   */
+  executorMemMb?: number;
 }
 
 /** Defaults of {@link EngineTuning}. */
@@ -30,7 +41,12 @@ export const ENGINE_DEFAULTS = {
   refuseSeconds: 1,
   maxLaunchesPerRound: 500,
   executorPath: fileURLToPath(new URL('./executor/main.js', import.meta.url)),
+  executorCpus: 0.1,
+  executorMemMb: 128,
 } as const;
+
+/** The executor id of the batch executor (one per agent). */
+export const BATCH_EXECUTOR_ID = 'meso-batch-executor';
 
 /** The calls the engine makes (a `Scheduler` has them all). */
 export type SchedulerCalls = Pick<Scheduler, 'launch' | 'decline' | 'kill' | 'revive' | 'suppress' | 'reconcile' | 'events'>;
@@ -291,12 +307,15 @@ export class BatchEngine {
 
   // ---- offers ---------------------------------------------------------------------------
 
-  private offerView(offer: Offer): OfferView {
+  /** The offer as placement sees it; less the batch executor's own resources when `forExecutor` and it does not run there yet. */
+  private offerView(offer: Offer, forExecutor: boolean): OfferView {
     const attributes: Record<string, string> = {};
     for (const a of offer.attributes) attributes[a.name] = attributeText(a);
     const r = offer.resources.allocatableTo(offer.role);
     const ports = r.ranges('ports').reduce((n, x) => n + Number(x.end) - Number(x.begin) + 1, 0);
-    return { offerId: offer.id, agentId: offer.agentId, hostname: offer.hostname, attributes, free: { cpus: r.scalar('cpus'), mem: r.scalar('mem'), disk: r.scalar('disk'), gpus: r.scalar('gpus') }, ports };
+    const ex = forExecutor && !offer.executorIds.includes(BATCH_EXECUTOR_ID) ? { cpus: this.o.executorCpus, mem: this.o.executorMemMb } : { cpus: 0, mem: 0 };
+    const free = { cpus: Math.max(0, r.scalar('cpus') - ex.cpus), mem: Math.max(0, r.scalar('mem') - ex.mem), disk: r.scalar('disk'), gpus: r.scalar('gpus') };
+    return { offerId: offer.id, agentId: offer.agentId, hostname: offer.hostname, attributes, free, ports };
   }
 
   private learnAgents(views: OfferView[]): void {
@@ -315,10 +334,11 @@ export class BatchEngine {
 
   private async handleOffers(offers: Offer[]): Promise<void> {
     this.counters.offersReceived += offers.length;
-    const views = offers.map((o) => this.offerView(o));
-    this.learnAgents(views);
     const now = this.clock.now();
     const pending = this.pending(now);
+    const forExecutor = pending.some((p) => this.state.jobs.get(p.jobId)?.job.executor === 'batch');
+    const views = offers.map((o) => this.offerView(o, forExecutor));
+    this.learnAgents(views);
     const usage = this.usage();
     const result = placeTasks({ pending, offers: views, usage, total: this.total(), policy: this.state.policy, groups: this.groupStates(), attributeValues: this.attributeValues(), maxLaunches: this.o.maxLaunchesPerRound });
     this.lastReasons.clear();
@@ -379,7 +399,12 @@ export class BatchEngine {
   }
 
   private executorSpec(): ExecutorSpec {
-    return { executorId: 'meso-batch-executor', name: 'meso-batch executor', command: { argv: [process.execPath, this.o.executorPath] } };
+    return {
+      executorId: BATCH_EXECUTOR_ID,
+      name: 'meso-batch executor',
+      command: { argv: [process.execPath, this.o.executorPath] },
+      resources: { cpus: this.o.executorCpus, mem: this.o.executorMemMb },
+    };
   }
 
   private taskSpec(job: Job, index: number, taskId: string): TaskSpec {

@@ -56,7 +56,7 @@ describe('the batch API', () => {
     expect((await api('PUT', '/v1/shares', { ann: 0 })).json).toMatchObject({ code: 'BAD_REQUEST', field: 'ann' });
     expect((await api('PUT', '/v1/shares', { ann: 2 })).json).toEqual({ ann: 2 });
     await api('POST', '/v1/jobs', { id: 'q', user: 'ann', command: 'sleep 9', instances: 3, cpus: 0.5 });
-    master.offer({ resources: 'cpus:4;mem:4096' });
+    master.offer({ resources: 'cpus:4.1;mem:4224' }); // 4 cpus for tasks, the rest for the batch executor
     await master.waitForCall('accept');
     const why = await until('why names the quota', async () => {
       const w = (await api('GET', '/v1/jobs/q/why')).json;

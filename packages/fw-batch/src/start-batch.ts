@@ -68,6 +68,8 @@ export async function startBatch(options: BatchOptions = {}): Promise<RunningBat
   check(typeof o.master === 'string' && /^[^:]+:\d+$/.test(o.master), 'master', `must be host:port, got ${String(o.master)}`);
   check(Number.isFinite(o.failoverTimeoutSeconds) && o.failoverTimeoutSeconds >= 0, 'failoverTimeoutSeconds', 'must be >= 0');
   for (const k of ['tickMs', 'refuseSeconds', 'maxLaunchesPerRound'] as const) check(Number.isFinite(o[k]) && o[k] > 0, k, 'must be a number > 0');
+  check(Number.isFinite(o.executorCpus) && o.executorCpus >= 0.01, 'executorCpus', `must be a number >= 0.01, got ${String(o.executorCpus)}`);
+  check(Number.isFinite(o.executorMemMb) && o.executorMemMb >= 32, 'executorMemMb', `must be a number of MB >= 32 (the executor is a Node process), got ${String(o.executorMemMb)}`);
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? createLogger('fw-batch');
   const store = o.store ?? (await FileStateStore.open(o.workDir));

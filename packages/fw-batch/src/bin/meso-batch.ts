@@ -4,6 +4,7 @@ import { startBatch } from '../start-batch.js';
 
 const USAGE = `Usage: meso-batch --master HOST:PORT [--http_port 4800] [--hostname 127.0.0.1] [--work_dir DIR]
        [--failover_timeout SECONDS] [--preemption]
+       [--executor_cpus 0.1] [--executor_mem MB (128)]
 
 Multi-tenant batch work on Meso: job arrays and DAGs, fair share between users, retries.`;
 
@@ -16,6 +17,8 @@ async function main(): Promise<number> {
       work_dir: { type: 'string' },
       failover_timeout: { type: 'string' },
       preemption: { type: 'boolean', default: false },
+      executor_cpus: { type: 'string' },
+      executor_mem: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -41,6 +44,8 @@ async function main(): Promise<number> {
     ...(values.work_dir ? { workDir: values.work_dir } : {}),
     ...(failover !== undefined ? { failoverTimeoutSeconds: failover } : {}),
     preemption: values.preemption ?? false,
+    executorCpus: num(values.executor_cpus, 'executor_cpus'),
+    executorMemMb: num(values.executor_mem, 'executor_mem'),
   });
   console.log(`meso-batch listening on ${batch.address}`);
   await new Promise<void>((resolve) => {
