@@ -53,6 +53,23 @@ describe('BatchEngine', () => {
     expect(await until('the check in the accept handler', () => persistedFirst !== undefined && { persistedFirst })).toEqual({ persistedFirst: true });
   });
 
+  it('refuses executor resources too small for a Node process, naming the option; nothing is started', async () => {
+    const master = new FakeSchedulerTransport();
+    const base = { httpPort: 0, transport: master, clock: new FakeClock(), store: new MemoryStateStore(), logger: silentLogger };
+    await expect(startBatch({ ...base, executorMemMb: 16 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', field: 'executorMemMb' });
+    await expect(startBatch({ ...base, executorCpus: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS', field: 'executorCpus' });
+    expect(master.subscriptions).toHaveLength(0);
+  });
+
+  it('places tasks less the executor where it does not run yet, and in full where it runs', async () => {
+    const { master, engine } = await start();
+    await engine.submit([{ id: 'm', command: 'true', instances: 4, cpus: 0.5, mem: 256 }]);
+    master.offer({ id: 'fresh', resources: 'cpus:4;mem:1024', agentId: 'a1' }); // 1024 - 128 for the executor: 3 tasks
+    expect(launchedIds(await master.waitForCall('accept', (a) => a.offerIds[0]?.value === 'fresh'))).toHaveLength(3);
+    master.offer({ id: 'warm', resources: 'cpus:4;mem:256', agentId: 'a2', executorIds: ['meso-batch-executor'] });
+    expect(launchedIds(await master.waitForCall('accept', (a) => a.offerIds[0]?.value === 'warm'))).toHaveLength(1);
+  });
+
   it('suppresses offers when no work waits and revives when some arrives', async () => {
     const { master, engine } = await start();
     master.offer({ resources: 'cpus:2;mem:1024' });
