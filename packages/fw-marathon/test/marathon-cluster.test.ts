@@ -75,6 +75,17 @@ describe('fw-marathon on a real cluster', () => {
     }, 30_000);
     const hosts = new Set(running(await api.tasks('/svc')).map((t) => t.host));
     expect(hosts.size).toBe(2);
+    // No kill storm: the lost task, expunged, is killed once (the master remembers it for the
+    // agent's return and answers TASK_UNREACHABLE once) — not again on every answer. Counted
+    // after another app's deployment runs to the end (seconds during which a storm makes thousands).
+    await api.call('POST', '/v2/apps', { id: '/other', cmd: 'exec sleep 600', cpus: 0.1, mem: 16, instances: 2 });
+    await waitFor('the other app deployed', async () => running(await api.tasks('/other')).length === 2 && (await api.deployments()).length === 0, 30_000);
+    const count = (text: string, what: string): number => text.split('\n').filter((l) => l.includes(what)).length;
+    const lostId = before.find((t) => t.host === lostHost).id as string;
+    const masterKills = count(master.proc.stderr, `kill of a task whose agent is away: sent when the agent re-registers with it`);
+    expect(masterKills, 'the expunged task was killed (the master remembers it)').toBeGreaterThanOrEqual(1);
+    expect(masterKills).toBeLessThanOrEqual(2);
+    expect(count(marathon.proc.stderr, `killing a task fw-marathon does not know (orphan) taskId=${lostId}`)).toBeLessThanOrEqual(1);
   });
 
   it('a restart of meso-marathon in the middle of a deployment loses nothing and duplicates nothing', async () => {
