@@ -1,7 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createLogger, Scheduler, SchedulerError, systemClock, type Clock, type Logger, type SchedulerTransport } from '@meso/sdk-scheduler';
+import { createLogger, Scheduler, serveHttp, subscribeResuming, systemClock, type FrameworkServiceOptions } from '@meso/sdk-scheduler';
 import { FileStateStore, type StateStore } from '@meso/state';
 import { BatchEngine, ENGINE_DEFAULTS, type EngineTuning } from './engine.js';
 import { BatchError } from './errors.js';
@@ -9,27 +7,13 @@ import { createApiHandler } from './http-api.js';
 import { BatchState } from './state.js';
 
 /** Options of {@link startBatch}. */
-export interface BatchOptions extends EngineTuning {
-  /** The master's `host:port`. Defaults to `127.0.0.1:5050`. */
-  master?: string;
+export interface BatchOptions extends EngineTuning, FrameworkServiceOptions {
   /** Port of the JSON API. Defaults to 4800; 0 picks a free port. */
   httpPort?: number;
-  /** Address the API binds. Defaults to `127.0.0.1`. */
-  host?: string;
   /** Where jobs, instances and the policy are kept (a `FileStateStore`). Defaults to `.meso/batch`. */
   workDir?: string;
-  /** The framework's name at the master. Defaults to `batch`. */
-  frameworkName?: string;
-  /** Seconds the master keeps the tasks running while fw-batch is away. Defaults to one week (604800). */
-  failoverTimeoutSeconds?: number;
-  /** Defaults to the system clock. */
-  clock?: Clock;
-  /** Defaults to `createLogger('fw-batch')`. */
-  logger?: Logger;
   /** Defaults to a `FileStateStore` in `workDir` (tests pass a `MemoryStateStore`). */
   store?: StateStore;
-  /** Defaults to gRPC to `master` (tests pass a `FakeSchedulerTransport`). */
-  transport?: SchedulerTransport;
 }
 
 /** Defaults of {@link BatchOptions}. */
@@ -85,23 +69,13 @@ export async function startBatch(options: BatchOptions = {}): Promise<RunningBat
         logger: logger.child('sdk'),
         ...(o.transport ? { transport: o.transport } : {}),
       });
-    try {
-      scheduler = await connect(storedId);
-    } catch (e) {
-      if (!storedId || !(e instanceof SchedulerError) || !['FRAMEWORK_REMOVED', 'UNKNOWN_FRAMEWORK'].includes(e.code)) throw e;
-      logger.warn(`framework ${storedId} is gone from the master (${e.code}); registering anew`);
-      scheduler = await connect(undefined);
-    }
+    scheduler = await subscribeResuming(storedId, connect, logger);
     if (scheduler.frameworkId !== storedId) await state.apply({ type: 'setFrameworkId', id: scheduler.frameworkId });
     logger.info(`subscribed as framework ${scheduler.frameworkId}`);
     const engine = new BatchEngine(scheduler, state, clock, logger, o);
     await engine.start();
-    const server = createServer(createApiHandler(engine));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.httpPort, o.host, () => resolve());
-    });
-    const address = `${o.host}:${(server.address() as AddressInfo).port}`;
+    const http = await serveHttp(createApiHandler(engine), o.httpPort, o.host);
+    const address = http.address;
     const running = scheduler;
     let closing: Promise<void> | undefined;
     return {
@@ -110,8 +84,7 @@ export async function startBatch(options: BatchOptions = {}): Promise<RunningBat
       engine,
       close: () =>
         (closing ??= (async () => {
-          server.closeAllConnections();
-          await new Promise<void>((resolve) => server.close(() => resolve()));
+          await http.close();
           await engine.close();
           await running.close();
           await engine.done;

@@ -1,7 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createLogger, Scheduler, SchedulerError, systemClock, type Clock, type Logger, type SchedulerTransport } from '@meso/sdk-scheduler';
+import { createLogger, Scheduler, serveHttp, subscribeResuming, systemClock, type FrameworkServiceOptions } from '@meso/sdk-scheduler';
 import { FileStateStore, type StateStore } from '@meso/state';
 import { ENGINE_DEFAULTS, JobEngine, type EngineTuning } from './engine.js';
 import { ChronosError } from './errors.js';
@@ -9,27 +7,13 @@ import { createApiHandler } from './http-api.js';
 import { Repository } from './repository.js';
 
 /** Options of {@link startChronos}. */
-export interface ChronosOptions extends EngineTuning {
-  /** The master's `host:port`. Defaults to `127.0.0.1:5050`. */
-  master?: string;
+export interface ChronosOptions extends EngineTuning, FrameworkServiceOptions {
   /** Port of the REST API. Defaults to 4400; 0 picks a free port. */
   httpPort?: number;
-  /** Address the REST API binds. Defaults to `127.0.0.1`. */
-  host?: string;
   /** Where jobs and the run ledger are kept (a `FileStateStore`). Defaults to `.meso/chronos` under the current directory. */
   workDir?: string;
-  /** The framework's name at the master. Defaults to `chronos`. */
-  frameworkName?: string;
-  /** Seconds the master keeps the jobs' tasks running while fw-chronos is away. Defaults to one week (604800). */
-  failoverTimeoutSeconds?: number;
-  /** Defaults to the system clock. */
-  clock?: Clock;
-  /** Defaults to `createLogger('fw-chronos')`. */
-  logger?: Logger;
   /** Defaults to a `FileStateStore` in `workDir` (tests pass a `MemoryStateStore`). */
   store?: StateStore;
-  /** Defaults to gRPC to `master` (tests pass a `FakeSchedulerTransport`). */
-  transport?: SchedulerTransport;
 }
 
 /** Defaults of {@link ChronosOptions}. */
@@ -85,24 +69,14 @@ export async function startChronos(options: ChronosOptions = {}): Promise<Runnin
         logger: logger.child('sdk'),
         ...(o.transport ? { transport: o.transport } : {}),
       });
-    try {
-      scheduler = await connect(storedId);
-    } catch (e) {
-      if (!storedId || !(e instanceof SchedulerError) || !['FRAMEWORK_REMOVED', 'UNKNOWN_FRAMEWORK'].includes(e.code)) throw e;
-      logger.warn(`framework ${storedId} is gone from the master (${e.code}); registering anew`);
-      scheduler = await connect(undefined);
-    }
+    scheduler = await subscribeResuming(storedId, connect, logger);
     if (scheduler.frameworkId !== storedId) await repo.apply({ type: 'setFrameworkId', id: scheduler.frameworkId });
     logger.info(`subscribed as framework ${scheduler.frameworkId}`);
     const engine = new JobEngine(scheduler, repo, clock, logger, o);
     await engine.start();
     let address = '';
-    const server = createServer(createApiHandler(engine, () => address));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.httpPort, o.host, () => resolve());
-    });
-    address = `${o.host}:${(server.address() as AddressInfo).port}`;
+    const http = await serveHttp(createApiHandler(engine, () => address), o.httpPort, o.host);
+    address = http.address;
     const running = scheduler;
     let closing: Promise<void> | undefined;
     return {
@@ -111,8 +85,7 @@ export async function startChronos(options: ChronosOptions = {}): Promise<Runnin
       engine,
       close: () =>
         (closing ??= (async () => {
-          server.closeAllConnections();
-          await new Promise<void>((resolve) => server.close(() => resolve()));
+          await http.close();
           await engine.close();
           await running.close();
           await engine.done;

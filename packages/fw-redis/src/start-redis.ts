@@ -1,7 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createLogger, Scheduler, SchedulerError, systemClock, type Clock, type Logger, type SchedulerTransport } from '@meso/sdk-scheduler';
+import { createLogger, Scheduler, serveHttp, subscribeResuming, systemClock, type FrameworkServiceOptions } from '@meso/sdk-scheduler';
 import { FileStateStore, type StateStore } from '@meso/state';
 import { ENGINE_DEFAULTS, RedisEngine, type EngineTuning } from './engine.js';
 import { RedisFwError } from './errors.js';
@@ -11,9 +9,7 @@ import { RedisState } from './state.js';
 import { discoveryOf } from './views.js';
 
 /** Options of {@link startRedis}. */
-export interface RedisOptions extends EngineTuning {
-  /** The master's `host:port`. Defaults to `127.0.0.1:5050`. */
-  master?: string;
+export interface RedisOptions extends EngineTuning, FrameworkServiceOptions {
   /** Port of the HTTP API (MrRedis's `/v1` and ours). Defaults to 5656; 0 picks a free port. */
   httpPort?: number;
   /** Port of the Sentinel-compatible discovery server. Defaults to 26379; 0 picks a free port. */
@@ -22,18 +18,8 @@ export interface RedisOptions extends EngineTuning {
   host?: string;
   /** Where instances and epochs are kept (a `FileStateStore`). Defaults to `.meso/redis`. */
   workDir?: string;
-  /** The framework's name at the master. Defaults to `redis`. */
-  frameworkName?: string;
-  /** Seconds the master keeps the servers running while fw-redis is away. Defaults to one week (604800). */
-  failoverTimeoutSeconds?: number;
-  /** Defaults to the system clock. */
-  clock?: Clock;
-  /** Defaults to `createLogger('fw-redis')`. */
-  logger?: Logger;
   /** Defaults to a `FileStateStore` in `workDir`. */
   store?: StateStore;
-  /** Defaults to gRPC to `master`. */
-  transport?: SchedulerTransport;
 }
 
 /** Defaults of {@link RedisOptions}. */
@@ -96,24 +82,14 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningRed
         logger: logger.child('sdk'),
         ...(o.transport ? { transport: o.transport } : {}),
       });
-    try {
-      scheduler = await connect(storedId);
-    } catch (e) {
-      if (!storedId || !(e instanceof SchedulerError) || !['FRAMEWORK_REMOVED', 'UNKNOWN_FRAMEWORK'].includes(e.code)) throw e;
-      logger.warn(`framework ${storedId} is gone from the master (${e.code}); registering anew`);
-      scheduler = await connect(undefined);
-    }
+    scheduler = await subscribeResuming(storedId, connect, logger);
     if (scheduler.frameworkId !== storedId) await state.apply({ type: 'setFrameworkId', id: scheduler.frameworkId });
     logger.info(`subscribed as framework ${scheduler.frameworkId}`);
     engine = new RedisEngine(scheduler, state, clock, logger, o);
     sentinel = await SentinelServer.listen(discoveryOf(engine), o.host, o.sentinelPort, logger.child('sentinel'));
     await engine.start();
-    const server = createServer(createApiHandler(engine, sentinel.address));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.httpPort, o.host, () => resolve());
-    });
-    const address = `${o.host}:${(server.address() as AddressInfo).port}`;
+    const http = await serveHttp(createApiHandler(engine, sentinel.address), o.httpPort, o.host);
+    const address = http.address;
     const running = scheduler;
     const eng = engine;
     const disc = sentinel;
@@ -125,8 +101,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningRed
       engine: eng,
       close: () =>
         (closing ??= (async () => {
-          server.closeAllConnections();
-          await new Promise<void>((resolve) => server.close(() => resolve()));
+          await http.close();
           await disc.close();
           await eng.close();
           await running.close();

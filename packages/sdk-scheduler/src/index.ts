@@ -49,3 +49,5 @@ export { GrpcSchedulerTransport, type GrpcTransportOptions } from './grpc-transp
 export { FakeSchedulerTransport, type RecordedCall, type FakeOfferInit, type FakeStatusInit } from './fake-transport.js';
 // Re-exported so a framework needs no direct dependency on @meso/proto for the basics.
 export { Resources, parseResources, attributeText, type Attribute, type Resource, type Range, type Clock, FakeClock, systemClock, type Logger, createLogger, silentLogger } from '@meso/proto';
+export { runFrameworkMain, type FrameworkMain, type FrameworkMainIo, type FrameworkFlags, type FrameworkFlagValues, type FlagNumbers, type RunningFramework } from './run-framework.js';
+export { subscribeResuming, serveHttp, type FrameworkServiceOptions, type HttpService } from './framework-service.js';
