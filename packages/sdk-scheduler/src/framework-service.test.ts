@@ -1,7 +1,7 @@
 import { silentLogger } from '@meso/proto';
 import { describe, expect, it } from 'vitest';
 import { SchedulerError } from './errors.js';
-import { subscribeResuming } from './framework-service.js';
+import { serveHttp, subscribeResuming } from './framework-service.js';
 import type { Scheduler } from './scheduler.js';
 
 /** A connect that refuses the listed ids with the code, and records what it was asked. */
@@ -36,5 +36,22 @@ describe('subscribeResuming', () => {
     const c = connecting({ 'fw-1': timeout });
     await expect(subscribeResuming('fw-1', c.connect, silentLogger)).rejects.toBe(timeout);
     expect(c.asked).toEqual(['fw-1']);
+  });
+});
+
+describe('serveHttp', () => {
+  it('serves on a free port, names it in address, and stops listening on close', async () => {
+    const http = await serveHttp((_req, res) => res.end('ok'), 0, '127.0.0.1');
+    expect(http.address).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+    expect(await (await fetch(`http://${http.address}/`)).text()).toBe('ok');
+    await http.close();
+    await expect(fetch(`http://${http.address}/`)).rejects.toThrow();
+  });
+
+  it('rejects when the port is taken', async () => {
+    const first = await serveHttp((_req, res) => res.end(), 0, '127.0.0.1');
+    const port = Number(first.address.split(':')[1]);
+    await expect(serveHttp((_req, res) => res.end(), port, '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
+    await first.close();
   });
 });
