@@ -50,10 +50,12 @@ export class GrpcExecutorTransport implements ExecutorTransport {
     endpoint: string,
     private readonly callTimeoutMs = 10_000,
   ) {
+    // No gRPC keepalive: on a busy machine a ping unanswered for a few seconds (the agent or
+    // this process descheduled; Node runs the ping's timer before it reads the pong) dropped
+    // healthy streams, and an executor of a framework that does not checkpoint ends on a drop,
+    // failing its task. A dead agent closes the socket; a hung one is caught by the SDK's
+    // heartbeat timeout (heartbeatTimeoutMs), which the agent's heartbeats keep fed.
     this.client = new ClientConstructor(endpoint, credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      'grpc.keepalive_permit_without_calls': 1,
       // Reconnection is the SDK's job, with its own backoff.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1_000,
