@@ -4,6 +4,7 @@ import type { StateStore } from '@meso/state';
 import { markUnreachable } from './agents/agent-health.js';
 import { markGone } from './agents/agent-removal.js';
 import { allocate } from './allocator/allocate.js';
+import { DeferredCalls } from './calls/deferred-calls.js';
 import { removeFramework } from './calls/framework-calls.js';
 import { IdGenerator } from './ids.js';
 import type { AgentLink, FrameworkLink } from './links.js';
@@ -65,7 +66,7 @@ export class Master {
   /** Test-only message faults, applied by the transports (off by default). */
   readonly faults: FaultInjector;
   /** Reconciliations and kills waiting for an agent to re-register after a master restart (or to time out). */
-  deferredCalls: DeferredCall[] = [];
+  readonly deferredCalls = new DeferredCalls();
   /** Kills waiting for the task's agent to come back, by task key (see `PendingKill`). */
   readonly pendingKills = new Map<string, PendingKill>();
   private readonly removalTimers = new Map<string, TimerHandle>();
@@ -188,8 +189,8 @@ export class Master {
 
   /** The Prometheus text of the master's metrics now. */
   renderMetrics(): string {
-    this.metrics.deferredReconciliations = this.deferredCalls.filter((d) => d.kind === 'reconcile').length;
-    this.metrics.deferredKills = this.deferredCalls.filter((d) => d.kind === 'kill').length + this.pendingKills.size;
+    this.metrics.deferredReconciliations = this.deferredCalls.count('reconcile');
+    this.metrics.deferredKills = this.deferredCalls.count('kill') + this.pendingKills.size;
     return this.metrics.render(this.model);
   }
 

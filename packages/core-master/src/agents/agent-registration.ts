@@ -217,7 +217,8 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   }
   startPinging(master, agentId, conn);
   if (master.model.agents.get(agentId)?.maintenance === 'DRAINING') killTasksForDrain(master, agentId);
-  answerDeferredCalls(master);
+  const settled = [...reportedKeys, ...unreported.filter((t) => t.agentId === agentId).map((t) => taskKey(t.frameworkId, t.taskId))];
+  answerDeferredCalls(master, { agentId, taskKeys: settled });
   master.logger.info(reregistered ? 'agent re-registered' : 'agent registered', { agentId, hostname: info.hostname, resources: total.toString(), tasks: tasks.length });
   master.requestAllocation();
   return agentId;

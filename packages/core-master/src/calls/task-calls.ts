@@ -60,7 +60,7 @@ export function kill(master: Master, fw: FrameworkRecord, req: KillRequest): voi
     return;
   }
   if (!task && awaitingAgent(master, req.agentId?.value || undefined)) {
-    master.deferredCalls.push({ kind: 'kill', frameworkId: fw.id, request: req });
+    master.deferredCalls.add({ kind: 'kill', frameworkId: fw.id, request: req });
     return;
   }
   if (!task) {
@@ -192,21 +192,24 @@ export function reconcile(master: Master, fw: FrameworkRecord, req: ReconcileReq
   for (const { taskId, agentId } of asked) {
     const status = reconcileOne(master, fw, taskId, agentId, now);
     if (status) sendReconciled(master, fw.id, status);
-    else master.deferredCalls.push({ kind: 'reconcile', frameworkId: fw.id, taskId, ...(agentId ? { agentId } : {}) });
+    else master.deferredCalls.add({ kind: 'reconcile', frameworkId: fw.id, taskId, ...(agentId ? { agentId } : {}) });
   }
 }
 
 /**
- * Retries the deferred calls (an agent re-registered or became unreachable): answers the
- * reconciliations that can be answered now and carries out or answers the kills; the rest
- * keep waiting. Those of frameworks gone or disconnected are dropped (a framework reconciles
- * and kills again after re-subscribing).
+ * Retries deferred calls: after an agent re-registered (`after`: its id and the keys of the
+ * tasks it reported or lost), only those it can answer (naming it, about those tasks, or
+ * naming no agent once none is still recovering); without `after` (an agent became
+ * unreachable), every one. Answers the reconciliations that can be answered now and carries
+ * out or answers the kills; the rest keep waiting. Those of frameworks gone or disconnected
+ * are dropped (a framework reconciles and kills again after re-subscribing).
  */
-export function answerDeferredCalls(master: Master): void {
-  if (master.deferredCalls.length === 0) return;
+export function answerDeferredCalls(master: Master, after?: { agentId: string; taskKeys: Iterable<string> }): void {
+  if (master.deferredCalls.size === 0) return;
   const now = master.now();
-  const waiting = master.deferredCalls;
-  master.deferredCalls = [];
+  const waiting = after
+    ? master.deferredCalls.take(after.agentId, after.taskKeys, master.deferredCalls.hasUnnamed() && !awaitingAgent(master, undefined))
+    : master.deferredCalls.takeAll();
   for (const d of waiting) {
     const fw = master.model.frameworks.get(d.frameworkId);
     if (!fw?.connected) continue;
@@ -216,7 +219,7 @@ export function answerDeferredCalls(master: Master): void {
     }
     const status = reconcileOne(master, fw, d.taskId, d.agentId, now);
     if (status) sendReconciled(master, fw.id, status);
-    else master.deferredCalls.push(d);
+    else master.deferredCalls.add(d);
   }
 }
 
