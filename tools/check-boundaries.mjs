@@ -78,7 +78,8 @@ for (const [name, project] of projects) {
       const target = [...projects.keys()].find((p) => spec === p || spec.startsWith(`${p}/`));
       if (!target || target === name) continue;
       const where = relative(root, file);
-      const isTest = /\.test\.[mc]?[jt]sx?$/.test(file) || where.split('/').includes('test');
+      // The container suite's package is test code through and through (its src/ is its harness).
+      const isTest = /\.test\.[mc]?[jt]sx?$/.test(file) || where.split('/').includes('test') || project.tags.includes('scope:integration-tests');
       if (spec !== target) violations.push(`${where}: deep import '${spec}' (import '${target}' only)`);
       if (!allowed(project, target, isTest)) violations.push(`${where}: ${name} may not import ${target}`);
       else if (!declared.has(target)) violations.push(`${where}: imports ${target}, which ${name}'s package.json does not declare`);

@@ -28,7 +28,7 @@ describe('meso-redis: data on persistent volumes', () => {
     await p.exec();
     process.kill(first.pid, 'SIGKILL');
 
-    const after = await waitForInstance(fw, 'ledger', 'a new server answering', (i) => i.epoch === 1 && i.members.length === 1 && i.members[0].taskId !== first.taskId && i.members[0].answering);
+    const after = await waitForInstance(fw, 'ledger', 'a new server answering', (i) => i.epoch === before.epoch + 1 && i.members.length === 1 && i.members[0].taskId !== first.taskId && i.members[0].answering);
     const second = after.members[0];
     expect(second).toMatchObject({ role: 'master', agentId: first.agentId, volumeId: first.volumeId });
     expect(second.pid).not.toBe(first.pid);

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cleanup, Proc, startAgentProcess, startMasterProcess, waitFor } from '@meso/testing';
+import { Cleanup, Proc, freePortRange, startAgentProcess, startMasterProcess, waitFor } from '@meso/testing';
 import { Redis } from 'ioredis';
 
 /** The built meso-redis of this package (tests run after the build). */
@@ -31,11 +31,12 @@ export interface Cluster {
 export async function startCluster(cleanup: Cleanup, count = 3, resources = 'cpus:2;mem:2048;disk:4096'): Promise<Cluster> {
   redisServerPath();
   const master = await startMasterProcess(cleanup);
-  // Below Linux's ephemeral range (32768-60999), where outgoing connections take their local ports.
-  const base = 20_000 + Math.floor(Math.random() * 110) * 100;
+  // Ranges free now (other tests and the container suite's cluster share this host's loopback).
+  const taken = new Set<number>();
   const agents = [];
   for (let i = 0; i < count; i++) {
-    const a = await startAgentProcess(cleanup, master.address, `${resources};ports:[${base + i * 30}-${base + i * 30 + 29}]`);
+    const [first, last] = await freePortRange(30, taken);
+    const a = await startAgentProcess(cleanup, master.address, `${resources};ports:[${first}-${last}]`);
     agents.push({ agentId: a.agentId, proc: a.proc });
   }
   return { master: master.address, dir: await cleanup.tempDir('meso-redis-test-'), agents };

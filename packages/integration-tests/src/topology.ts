@@ -1,5 +1,5 @@
 import { GenericContainer, Wait } from 'testcontainers';
-import { freePort, freePortRange } from './ports.js';
+import { freePort, freePortRange } from '@meso/testing';
 
 /** Label on every container this suite starts; its value is the run's session. */
 export const SESSION_LABEL = 'meso.integration-tests';

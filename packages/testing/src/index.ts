@@ -18,3 +18,4 @@ export {
   type RunningAgent,
 } from './cluster.js';
 export { isAlive, signal, pidsWithEnvironment, killStrays } from './faults.js';
+export { freePort, freePortRange } from './ports.js';

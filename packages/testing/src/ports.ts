@@ -10,7 +10,7 @@ function bindable(port: number): Promise<boolean> {
 }
 
 /** A port free on 127.0.0.1 (the kernel's pick), not one of `taken`. */
-export async function freePort(taken: Set<number>): Promise<number> {
+export async function freePort(taken: Set<number> = new Set()): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
       const server = createServer();
@@ -27,10 +27,15 @@ export async function freePort(taken: Set<number>): Promise<number> {
   }
 }
 
-/** `count` consecutive ports all free on 127.0.0.1 and not in `taken`, as [first, last]. */
-export async function freePortRange(count: number, taken: Set<number>): Promise<[number, number]> {
+/**
+ * `count` consecutive ports all free on 127.0.0.1 now and not in `taken`, as [first, last]:
+ * an agent's `ports` range that tests on this host (and the container suite's cluster on the
+ * host network) are not already using.
+ */
+export async function freePortRange(count: number, taken: Set<number> = new Set()): Promise<[number, number]> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768-60999), where outgoing connections take their local ports.
+    const first = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - count));
     const ports = Array.from({ length: count }, (_, i) => first + i);
     if (ports.some((p) => taken.has(p))) continue;
     if ((await Promise.all(ports.map(bindable))).every(Boolean)) {
