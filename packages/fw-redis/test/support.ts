@@ -31,11 +31,13 @@ export interface Cluster {
 export async function startCluster(cleanup: Cleanup, count = 3, resources = 'cpus:2;mem:2048;disk:4096'): Promise<Cluster> {
   redisServerPath();
   const master = await startMasterProcess(cleanup);
-  // Ranges free now (other tests and the container suite's cluster share this host's loopback).
+  // Ranges free now (other tests and the container suite's cluster share this host's loopback),
+  // below Linux's ephemeral range (32768-60999), where outgoing connections take their local ports.
   const taken = new Set<number>();
+  const belowEphemeral = { from: 20_000, to: 32_768 };
   const agents = [];
   for (let i = 0; i < count; i++) {
-    const [first, last] = await freePortRange(30, taken);
+    const [first, last] = await freePortRange(30, taken, belowEphemeral);
     const a = await startAgentProcess(cleanup, master.address, `${resources};ports:[${first}-${last}]`);
     agents.push({ agentId: a.agentId, proc: a.proc });
   }

@@ -30,12 +30,11 @@ export async function freePort(taken: Set<number> = new Set()): Promise<number> 
 /**
  * `count` consecutive ports all free on 127.0.0.1 now and not in `taken`, as [first, last]:
  * an agent's `ports` range that tests on this host (and the container suite's cluster on the
- * host network) are not already using.
+ * host network) are not already using, starting within `within` (default 20000-50000).
  */
-export async function freePortRange(count: number, taken: Set<number> = new Set()): Promise<[number, number]> {
+export async function freePortRange(count: number, taken: Set<number> = new Set(), within: { from: number; to: number } = { from: 20_000, to: 50_000 }): Promise<[number, number]> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    // Below Linux's ephemeral range (32768-60999), where outgoing connections take their local ports.
-    const first = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - count));
+    const first = within.from + Math.floor(Math.random() * (within.to - within.from - count));
     const ports = Array.from({ length: count }, (_, i) => first + i);
     if (ports.some((p) => taken.has(p))) continue;
     if ((await Promise.all(ports.map(bindable))).every(Boolean)) {

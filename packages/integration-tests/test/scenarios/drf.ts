@@ -20,11 +20,16 @@ export function drf(t: Topology, api: Clients): void {
     });
 
     try {
-      await saturatedWork(api, saturatedAt);
+      await saturatedWork(api, saturatedAt).catch(async (e: unknown) => {
+        // Why Marathon's instances wait, as Marathon sees it (its launch queue: delays, unused offers).
+        const queue = await ok(t.frameworks.marathon.url, 'GET', '/v2/queue').catch((q: unknown) => (q as Error).message);
+        throw new Error(`${(e as Error).message}\nmarathon /v2/queue: ${JSON.stringify(queue).slice(0, 3000)}`);
+      });
     } finally {
       // Free the cluster for the next scenarios, on failure too: the batch job killed, the app removed.
       await ok(t.frameworks.batch.url, 'POST', '/v1/jobs/saturate/kill');
-      await ok(t.frameworks.marathon.url, 'DELETE', '/v2/apps/drf', undefined, [200, 404]);
+      // force: the app's deployment may still be finishing (Marathon answers 409 to a plain DELETE then).
+      await ok(t.frameworks.marathon.url, 'DELETE', '/v2/apps/drf?force=true', undefined, [200, 404]);
     }
     await poll('batch and /drf gone from the agents', async () => {
       const s = await api.state();
