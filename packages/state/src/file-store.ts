@@ -1,27 +1,12 @@
-import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { StateError } from './errors.js';
-import { checkVersion, serialize, validateKey, validatePrefix } from './keys.js';
-import type { Entry, StateStore } from './store.js';
+import { ENTRY_SUFFIX, envelopeText, ioError, listEntryFiles, readEntryFile, syncDir, writeFileDurably } from './file-io.js';
+import { checksummedText, parseChecksummed, recordText, type StoredRecord } from './records.js';
+import { checkVersion, planBatch, serialize, validateBatch, validateKey, validatePrefix } from './keys.js';
+import type { BatchWrite, Entry, StateStore } from './store.js';
 
-const SUFFIX = '.json';
-const FORMAT = 1;
-
-interface Envelope {
-  format: number;
-  version: number;
-  sha256: string;
-  value: unknown;
-}
-
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function ioError(e: unknown, what: string, path: string): StateError {
-  return new StateError('STATE_IO', `${what} ${path}: ${(e as Error).message}`, path, { cause: e });
-}
+const JOURNAL = /^\.batch\.[^/]+\.journal$/;
 
 /**
  * A StateStore in a directory: one JSON file per key (`<dir>/<key>.json`), each holding
@@ -31,6 +16,9 @@ function ioError(e: unknown, what: string, path: string): StateError {
  * renamed over the old file and the directory is fsynced, so a reader sees the old or the
  * new value, never a torn one. A file that fails to parse or whose checksum does not match
  * is reported as STATE_CORRUPT naming the file; nothing is silently dropped.
+ * A batch is first written whole as a journal (`.batch.<n>.journal`, crash-safely as
+ * above), then applied file by file, then the journal is removed; `open` finishes the
+ * batches a crash left journaled, so a batch is never found half-applied.
  * Writes to one key are serialized within the process; one process owns a directory.
  */
 export class FileStateStore implements StateStore {
@@ -40,18 +28,24 @@ export class FileStateStore implements StateStore {
 
   private constructor(readonly directory: string) {}
 
-  /** Opens (creating if needed) a store in `directory`. */
+  /** Opens (creating if needed) a store in `directory`, finishing batches a crash interrupted. */
   static async open(directory: string): Promise<FileStateStore> {
     try {
       await mkdir(directory, { recursive: true });
     } catch (e) {
       throw ioError(e, 'cannot create state directory', directory);
     }
-    return new FileStateStore(directory);
+    const store = new FileStateStore(directory);
+    await store.finishJournals();
+    return store;
   }
 
   private pathOf(key: string): string {
-    return join(this.directory, ...key.split('/')) + SUFFIX;
+    return join(this.directory, ...key.split('/')) + ENTRY_SUFFIX;
+  }
+
+  private tmpName(): string {
+    return `.${this.tmpCounter++}.${process.pid}.tmp`;
   }
 
   private ensureOpen(): void {
@@ -71,63 +65,17 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  private async readPath<T>(key: string, path: string): Promise<Entry<T> | undefined> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw ioError(e, 'cannot read state file', path);
-    }
-    let env: Envelope;
-    try {
-      env = JSON.parse(text) as Envelope;
-    } catch (e) {
-      throw new StateError('STATE_CORRUPT', `state file ${path} is not valid JSON (truncated or corrupt): ${(e as Error).message}`, path, { cause: e });
-    }
-    if (typeof env !== 'object' || env === null || env.format !== FORMAT || !Number.isInteger(env.version) || typeof env.sha256 !== 'string') {
-      throw new StateError('STATE_CORRUPT', `state file ${path} is not a Meso state file (format ${FORMAT})`, path);
-    }
-    const valueText = JSON.stringify(env.value);
-    if (digest(valueText ?? '') !== env.sha256) {
-      throw new StateError('STATE_CORRUPT', `state file ${path} fails its checksum (corrupt)`, path);
-    }
-    return { key, value: env.value as T, version: env.version };
-  }
-
-  private async writeDurably(path: string, text: string): Promise<void> {
-    const dir = dirname(path);
-    const tmp = join(dir, `.${this.tmpCounter++}.${process.pid}.tmp`);
-    try {
-      await mkdir(dir, { recursive: true });
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
-      await this.syncDir(dir);
-    } catch (e) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      throw ioError(e, 'cannot write state file', path);
-    }
-  }
-
-  private async syncDir(dir: string): Promise<void> {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+  /** Runs `fn` holding the locks of every key (taken in key order: no deadlock between batches). */
+  private serializedAll<R>(keys: readonly string[], fn: () => Promise<R>): Promise<R> {
+    const [first, ...rest] = [...new Set(keys)].sort();
+    if (first === undefined) return fn();
+    return this.serialized(first, () => this.serializedAll(rest, fn));
   }
 
   async get<T>(key: string): Promise<Entry<T> | undefined> {
     this.ensureOpen();
     validateKey(key);
-    return this.readPath<T>(key, this.pathOf(key));
+    return readEntryFile<T>(key, this.pathOf(key));
   }
 
   async put<T>(key: string, value: T, options: { expectedVersion?: number } = {}): Promise<number> {
@@ -136,12 +84,10 @@ export class FileStateStore implements StateStore {
     const valueText = serialize(key, value);
     return this.serialized(key, async () => {
       const path = this.pathOf(key);
-      const current = (await this.readPath(key, path))?.version ?? 0;
+      const current = (await readEntryFile(key, path))?.version ?? 0;
       checkVersion(key, current, options.expectedVersion);
-      const version = current + 1;
-      const env: Envelope = { format: FORMAT, version, sha256: digest(valueText), value: JSON.parse(valueText) };
-      await this.writeDurably(path, JSON.stringify(env));
-      return version;
+      await writeFileDurably(path, envelopeText(current + 1, valueText), this.tmpName());
+      return current + 1;
     });
   }
 
@@ -149,55 +95,88 @@ export class FileStateStore implements StateStore {
     this.ensureOpen();
     validateKey(key);
     return this.serialized(key, async () => {
+      // Without a version to check the file is not read: a damaged one can still be deleted.
       const path = this.pathOf(key);
-      const current = options.expectedVersion === undefined ? undefined : ((await this.readPath(key, path))?.version ?? 0);
-      if (current !== undefined) checkVersion(key, current, options.expectedVersion);
-      try {
-        await stat(path);
-      } catch {
-        return false;
+      let exists: boolean;
+      if (options.expectedVersion === undefined) exists = await stat(path).then(() => true, () => false);
+      else {
+        const current = (await readEntryFile(key, path))?.version ?? 0;
+        checkVersion(key, current, options.expectedVersion);
+        exists = current > 0;
       }
-      try {
-        await rm(path);
-        await this.syncDir(dirname(path));
-      } catch (e) {
-        throw ioError(e, 'cannot delete state file', path);
-      }
+      if (!exists) return false;
+      await this.remove(key);
       return true;
     });
+  }
+
+  async batch(writes: readonly BatchWrite[]): Promise<number[]> {
+    this.ensureOpen();
+    validateBatch(writes); // refuses bad keys and values before taking any lock
+    return this.serializedAll(
+      writes.map((w) => w.key),
+      async () => {
+        const keys = [...new Set(writes.map((w) => w.key))];
+        const versions = new Map(await Promise.all(keys.map(async (k) => [k, (await readEntryFile(k, this.pathOf(k)))?.version ?? 0] as const)));
+        const planned = planBatch(writes, (k) => versions.get(k) ?? 0);
+        if (planned.length === 0) return [];
+        const journal = join(this.directory, `.batch.${this.tmpCounter++}.${process.pid}.journal`);
+        const text = checksummedText({}, planned.map((w) => recordText(w.key, w.version, w.text)));
+        await writeFileDurably(journal, text, this.tmpName());
+        await this.applyJournaled(planned.map((w) => ({ k: w.key, v: w.version, text: w.text })));
+        await rm(journal, { force: true });
+        return planned.map((w) => w.version);
+      },
+    );
+  }
+
+  /** Applies a journaled batch's writes (again, after a crash: each sets an absolute state). */
+  private async applyJournaled(writes: readonly { k: string; v: number; text?: string }[]): Promise<void> {
+    const last = new Map(writes.map((w) => [w.k, w])); // only the last write of a key matters
+    for (const w of last.values()) {
+      if (w.text === undefined) await this.remove(w.k);
+      else await writeFileDurably(this.pathOf(w.k), envelopeText(w.v, w.text), this.tmpName());
+    }
+  }
+
+  private async remove(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await rm(path, { force: true });
+      await syncDir(dirname(path));
+    } catch (e) {
+      throw ioError(e, 'cannot delete state file', path);
+    }
+  }
+
+  /** Finishes the batches a crash left journaled (a journal is whole: it was renamed into place). */
+  private async finishJournals(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (e) {
+      throw ioError(e, 'cannot list state directory', this.directory);
+    }
+    for (const name of names.filter((n) => JOURNAL.test(n)).sort()) {
+      const path = join(this.directory, name);
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (e) {
+        throw ioError(e, 'cannot read state journal', path);
+      }
+      const { records } = parseChecksummed(text, path);
+      await this.applyJournaled(records.map((r: StoredRecord) => ({ k: validateKey(r.k), v: r.v, ...(r.v === 0 ? {} : { text: JSON.stringify(r.d) }) })));
+      await rm(path, { force: true });
+    }
   }
 
   async list<T>(prefix: string): Promise<Entry<T>[]> {
     this.ensureOpen();
     validatePrefix(prefix);
-    const files = await this.walk(this.directory);
-    const keys = files
-      .map((f) => relative(this.directory, f).split(sep).join('/').slice(0, -SUFFIX.length))
-      .filter((k) => k.startsWith(prefix))
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const out: Entry<T>[] = [];
-    for (const key of keys) {
-      const e = await this.readPath<T>(key, this.pathOf(key));
-      if (e) out.push(e);
-    }
-    return out;
-  }
-
-  private async walk(dir: string): Promise<string[]> {
-    let names: import('node:fs').Dirent[];
-    try {
-      names = await readdir(dir, { withFileTypes: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw ioError(e, 'cannot list state directory', dir);
-    }
-    const out: string[] = [];
-    for (const d of names) {
-      const p = join(dir, d.name);
-      if (d.isDirectory()) out.push(...(await this.walk(p)));
-      else if (d.isFile() && d.name.endsWith(SUFFIX) && !d.name.startsWith('.')) out.push(p);
-    }
-    return out;
+    const files = (await listEntryFiles(this.directory)).filter((f) => f.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const entries = await Promise.all(files.map((f) => readEntryFile<T>(f.key, f.path)));
+    return entries.filter((e): e is Entry<T> => e !== undefined);
   }
 
   async close(): Promise<void> {

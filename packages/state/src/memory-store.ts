@@ -1,6 +1,6 @@
 import { StateError } from './errors.js';
-import { checkVersion, serialize, validateKey, validatePrefix } from './keys.js';
-import type { Entry, StateStore } from './store.js';
+import { planBatch, validateKey, validatePrefix, type PlannedWrite } from './keys.js';
+import type { BatchWrite, Entry, StateStore } from './store.js';
 
 /** A StateStore in memory: same contract as the file store, nothing durable. For tests. */
 export class MemoryStateStore implements StateStore {
@@ -18,21 +18,27 @@ export class MemoryStateStore implements StateStore {
   }
 
   async put<T>(key: string, value: T, options: { expectedVersion?: number } = {}): Promise<number> {
-    this.open();
-    validateKey(key);
-    const text = serialize(key, value);
-    const current = this.data.get(key)?.version ?? 0;
-    checkVersion(key, current, options.expectedVersion);
-    this.data.set(key, { text, version: current + 1 });
-    return current + 1;
+    const [w] = this.write([{ type: 'put', key, value, ...options }]);
+    return w?.version ?? 0;
   }
 
   async delete(key: string, options: { expectedVersion?: number } = {}): Promise<boolean> {
+    const [w] = this.write([{ type: 'delete', key, ...options }]);
+    return w?.existed ?? false;
+  }
+
+  async batch(writes: readonly BatchWrite[]): Promise<number[]> {
+    return this.write(writes).map((w) => w.version);
+  }
+
+  private write(writes: readonly BatchWrite[]): PlannedWrite[] {
     this.open();
-    validateKey(key);
-    const current = this.data.get(key)?.version ?? 0;
-    checkVersion(key, current, options.expectedVersion);
-    return this.data.delete(key);
+    const planned = planBatch(writes, (k) => this.data.get(k)?.version ?? 0);
+    for (const w of planned) {
+      if (w.text === undefined) this.data.delete(w.key);
+      else this.data.set(w.key, { text: w.text, version: w.version });
+    }
+    return planned;
   }
 
   async list<T>(prefix: string): Promise<Entry<T>[]> {
