@@ -5,7 +5,7 @@ import { normalizeJob, startingDeadlineMs, type Job } from './job.js';
 import { ChronosMetrics, SampleWindow } from './metrics.js';
 import { decideDueRuns } from './missed-runs.js';
 import { OfferPlanner } from './offer-planner.js';
-import { placeRuns } from './placement.js';
+import { offersWanted, placeRuns } from './placement.js';
 import type { Command, JobRecord, Repository } from './repository.js';
 import { isRunFinished, isRunLaunched, runKey, taskIdOf, type RunRecord, type RunTrigger } from './run.js';
 import { nextRunAfter, scheduleSpecOf, type ScheduleSpec } from './schedule.js';
@@ -601,20 +601,26 @@ export class JobEngine {
     this.tick();
   }
 
-  /** Tells the offer planner whether offers are wanted now: a run queued, or one due within the revive lead. */
+  /**
+   * Tells the offer planner whether offers are wanted now (a run queued, or one due within the
+   * revive lead) and which held offers those runs would use.
+   */
   private planOffers(now: number): void {
     const lead = this.tuning.reviveLeadMs;
-    let wanted = false;
+    const soon: Job[] = [];
     if (this.gateOpen) {
       for (const r of this.active.values()) {
         if (r.state === 'QUEUED' || (r.state === 'RETRY_WAIT' && (r.notBefore ?? 0) - now <= lead)) {
-          wanted = true;
-          break;
+          const job = this.jobs.get(r.job)?.job;
+          if (job) soon.push(job);
         }
       }
-      if (!wanted) for (const t of this.nextDue.values()) if (t - now <= lead) wanted = true;
+      for (const [name, t] of this.nextDue) {
+        const job = this.jobs.get(name)?.job;
+        if (job && t - now <= lead) soon.push(job);
+      }
     }
-    this.offers.plan(wanted, now);
+    this.offers.plan(soon.length > 0, now, offersWanted(soon, this.offers.offers()));
   }
 
   // ---- events ------------------------------------------------------------------------------

@@ -8,10 +8,13 @@ export type OfferCalls = {
   suppress(roles?: readonly string[]): Promise<void>;
 };
 
+/** How long an offer no wanted run fits is refused: the other frameworks get its resources meanwhile. */
+const UNUSABLE_REFUSE_SECONDS = 5;
+
 /**
  * Offers held for runs about to be due, and the revive/suppress state. While work is wanted
- * (a run queued, or due within the revive lead) offers are kept for up to `holdMs` and then
- * declined for fresh ones (refuse 1 s); when idle they are declined (refuse 30 s) and offers are
+ * (a run queued, or due within the revive lead) the offers those runs fit are kept for up to
+ * `holdMs` and then declined for fresh ones (refuse 1 s), the others declined at once; when idle they are declined (refuse 30 s) and offers are
  * suppressed. The first wish for offers always revives: a new subscription starts unsuppressed,
  * but declines of an earlier process may still filter offers, and revive clears filters.
  */
@@ -62,12 +65,23 @@ export class OfferPlanner {
     return at;
   }
 
-  /** Declines stale offers and revives or suppresses, given whether offers are wanted now. */
-  plan(wanted: boolean, now: number): void {
-    const stale = [...this.held.values()].filter((h) => !wanted || now - h.since >= this.holdMs).map((h) => h.offer.id);
-    if (stale.length > 0) {
-      for (const id of stale) this.held.delete(id);
-      void this.calls.decline(stale, { refuseSeconds: wanted ? 1 : 30 }).catch(() => undefined);
+  /**
+   * Declines what should not be held, and revives or suppresses, given whether offers are wanted
+   * now and which held offers the wanted runs would use (`useful`). Offers no wanted run fits are
+   * declined at once (refuse `UNUSABLE_REFUSE_SECONDS`: the master's filter covers only what was
+   * declined, so more resources freed on that agent come back sooner); useful ones are declined
+   * after `holdMs` (refuse 1 s); everything when idle (refuse 30 s).
+   */
+  plan(wanted: boolean, now: number, useful: ReadonlySet<string> = new Set()): void {
+    const declines = new Map<number, string[]>();
+    for (const h of this.held.values()) {
+      const refuse = !wanted ? 30 : !useful.has(h.offer.id) ? UNUSABLE_REFUSE_SECONDS : now - h.since >= this.holdMs ? 1 : undefined;
+      if (refuse === undefined) continue;
+      declines.set(refuse, [...(declines.get(refuse) ?? []), h.offer.id]);
+    }
+    for (const [refuseSeconds, ids] of declines) {
+      for (const id of ids) this.held.delete(id);
+      void this.calls.decline(ids, { refuseSeconds }).catch(() => undefined);
     }
     if (wanted && this.state !== false) {
       this.state = false;

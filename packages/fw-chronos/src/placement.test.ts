@@ -1,7 +1,7 @@
 import { parseResources, type Offer } from '@meso/sdk-scheduler';
 import { describe, expect, it } from 'vitest';
 import { normalizeJob, type Job } from './job.js';
-import { matchesConstraints, placeRuns, taskSpecOf } from './placement.js';
+import { matchesConstraints, offersWanted, placeRuns, taskSpecOf } from './placement.js';
 import type { RunRecord } from './run.js';
 
 const offer = (id: string, resources: string, attrs: Offer['attributes'] = [], hostname = `host-${id}`): Offer => ({
@@ -15,6 +15,15 @@ describe('placement', () => {
     const jobs = new Map([['a', job('a', { cpus: 1, mem: 100, disk: 0 })], ['b', job('b', { cpus: 1, mem: 100, disk: 0 })], ['c', job('c', { cpus: 1, mem: 100, disk: 0 })]]);
     const placed = placeRuns([run('a'), run('b'), run('c')], [offer('1', 'cpus:1.5;mem:1000'), offer('2', 'cpus:1;mem:1000')], (n) => jobs.get(n));
     expect(placed.map((p) => [p.offer.id, p.runs.map((r) => r.job)])).toEqual([['1', ['a']], ['2', ['b']]]);
+  });
+
+  it('holds only the offers the runs wanted soon would use: one small run keeps one offer, a run that fits nowhere keeps none', () => {
+    const offers = [offer('1', 'cpus:0.3;mem:1000;ports:[31000-31099]'), offer('2', 'cpus:0.3;mem:1000;ports:[32000-32099]'), offer('3', 'cpus:0.3;mem:1000')];
+    expect([...offersWanted([job('tick', { cpus: 0.1, mem: 16, disk: 0 })], offers)]).toEqual(['1']);
+    expect([...offersWanted([job('heavy', { cpus: 0.5, mem: 16, disk: 0 })], offers)]).toEqual([]);
+    expect([...offersWanted([job('a', { cpus: 0.2, mem: 16, disk: 0 }), job('b', { cpus: 0.2, mem: 16, disk: 0 })], offers)]).toEqual(['1', '2']);
+    const onR2 = job('r2', { cpus: 0.1, mem: 16, disk: 0, constraints: [['rack', 'EQUALS', 'r2']] });
+    expect([...offersWanted([onR2], [offers[0]!, offer('4', 'cpus:1;mem:100', [{ name: 'rack', kind: 'text', text: 'r2' }])])]).toEqual(['4']);
   });
 
   it.each([

@@ -61,6 +61,43 @@ export interface Placement {
   tasks: TaskSpec[];
 }
 
+interface Bin<T> {
+  offer: Offer;
+  cpus: number;
+  mem: number;
+  disk: number;
+  items: T[];
+}
+
+/**
+ * Packs items (in the order given) into offers by their jobs' scalar budgets (cpus, mem, disk
+ * allocatable to the offer's role) and constraints, first fit; pure. Items that fit nowhere are
+ * left out.
+ */
+function pack<T>(items: readonly T[], offers: readonly Offer[], jobOf: (item: T) => Job | undefined): { bins: Bin<T>[]; jobs: Map<T, Job> } {
+  const EPSILON = 1e-9;
+  const bins: Bin<T>[] = offers.map((offer) => {
+    const r = offer.resources.allocatableTo(offer.role);
+    return { offer, cpus: r.scalar('cpus'), mem: r.scalar('mem'), disk: r.scalar('disk'), items: [] };
+  });
+  const jobs = new Map<T, Job>();
+  for (const item of items) {
+    const job = jobOf(item);
+    if (!job) continue;
+    for (const b of bins) {
+      if (b.cpus + EPSILON < job.cpus || b.mem + EPSILON < job.mem || b.disk + EPSILON < job.disk) continue;
+      if (!matchesConstraints(b.offer, job.constraints)) continue;
+      b.cpus -= job.cpus;
+      b.mem -= job.mem;
+      b.disk -= job.disk;
+      b.items.push(item);
+      jobs.set(item, job);
+      break;
+    }
+  }
+  return { bins: bins.filter((b) => b.items.length > 0), jobs };
+}
+
 /**
  * Packs runs (in the order given) into offers, honouring constraints; pure. Runs that fit
  * nowhere are left out (they stay queued). Fitting is a scalar budget per offer (cpus, mem, disk
@@ -69,24 +106,16 @@ export interface Placement {
  * wrong).
  */
 export function placeRuns(runs: readonly RunRecord[], offers: readonly Offer[], jobOf: (name: string) => Job | undefined): Placement[] {
-  const EPSILON = 1e-9;
-  const bins = offers.map((offer) => {
-    const r = offer.resources.allocatableTo(offer.role);
-    return { offer, cpus: r.scalar('cpus'), mem: r.scalar('mem'), disk: r.scalar('disk'), runs: [] as RunRecord[], tasks: [] as TaskSpec[] };
-  });
-  for (const run of runs) {
-    const job = jobOf(run.job);
-    if (!job) continue;
-    for (const b of bins) {
-      if (b.cpus + EPSILON < job.cpus || b.mem + EPSILON < job.mem || b.disk + EPSILON < job.disk) continue;
-      if (!matchesConstraints(b.offer, job.constraints)) continue;
-      b.cpus -= job.cpus;
-      b.mem -= job.mem;
-      b.disk -= job.disk;
-      b.runs.push(run);
-      b.tasks.push(taskSpecOf(job, run));
-      break;
-    }
-  }
-  return bins.filter((b) => b.tasks.length > 0).map(({ offer, runs: r, tasks }) => ({ offer, runs: r, tasks }));
+  const { bins, jobs } = pack(runs, offers, (run) => jobOf(run.job));
+  return bins.map((b) => ({ offer: b.offer, runs: b.items, tasks: b.items.map((run) => taskSpecOf(jobs.get(run)!, run)) }));
+}
+
+/**
+ * The offers worth holding for the runs wanted soon (queued, or due within the revive lead), in
+ * order: those the runs would be packed into, as `placeRuns` packs them; pure. The rest are of no
+ * use to Chronos now and should go back to the master at once — holding every offer while one
+ * small run is due would starve the other frameworks of what those offers hold (ports above all).
+ */
+export function offersWanted(jobs: readonly Job[], offers: readonly Offer[]): Set<string> {
+  return new Set(pack(jobs, offers, (job) => job).bins.map((b) => b.offer.id));
 }
