@@ -1,5 +1,6 @@
 import { FakeClock, silentLogger, TaskStatus_Reason } from '@meso/proto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_ACKS_PER_CALL } from './ack-batcher.js';
 import { SchedulerError } from './errors.js';
 import type { SchedulerEvent } from './events.js';
 import { FakeSchedulerTransport } from './fake-transport.js';
@@ -222,11 +223,36 @@ describe('Scheduler: acknowledgements', () => {
     await next(); // moved on: u1 is acknowledged
     await tick();
     expect(master.callsOf('acknowledge')).toEqual([
-      { context: { frameworkId: { value: 'fake-framework-1' }, streamId: 'stream-1' }, taskId: { value: 't1' }, agentId: { value: 'a1' }, uuid: 'u1' },
+      { context: { frameworkId: { value: 'fake-framework-1' }, streamId: 'stream-1' }, taskId: { value: 't1' }, agentId: { value: 'a1' }, uuid: 'u1', acknowledgements: [] },
     ]);
     await next();
     await tick();
     expect(master.callsOf('acknowledge')).toHaveLength(1); // t2 had no uuid
+  });
+
+  it('acknowledges the updates handled in one turn of the event loop in one call', async () => {
+    const { master, next } = await connect();
+    await next();
+    for (let i = 1; i <= 3; i++) master.update({ taskId: `t${i}`, state: 'TASK_RUNNING', uuid: `u${i}`, agentId: 'a1' });
+    master.heartbeat();
+    for (let i = 0; i < 4; i++) await next(); // three updates handled, the heartbeat in hand
+    expect(master.callsOf('acknowledge')).toHaveLength(0); // not before the turn ends
+    await tick();
+    const calls = master.callsOf('acknowledge');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.uuid).toBe('');
+    expect(calls[0]?.acknowledgements).toEqual([1, 2, 3].map((i) => ({ taskId: { value: `t${i}` }, agentId: { value: 'a1' }, uuid: `u${i}` })));
+  });
+
+  it('sends at most MAX_ACKS_PER_CALL acknowledgements per call', async () => {
+    const { master, next } = await connect();
+    await next();
+    const n = MAX_ACKS_PER_CALL + 5;
+    for (let i = 0; i < n; i++) master.update({ taskId: `t${i}`, state: 'TASK_RUNNING', uuid: `u${i}`, agentId: 'a1' });
+    master.heartbeat();
+    for (let i = 0; i <= n; i++) await next();
+    await tick();
+    expect(master.callsOf('acknowledge').map((c) => c.acknowledgements.length)).toEqual([MAX_ACKS_PER_CALL, 5]);
   });
 
   it('acknowledges the update in hand on close', async () => {

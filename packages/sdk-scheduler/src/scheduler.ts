@@ -1,4 +1,5 @@
 import type { CallContext, Logger, SubscribeRequest } from '@meso/proto';
+import { AckBatcher, acknowledgeBody } from './ack-batcher.js';
 import { Connection, type SubscriptionInfo } from './connection.js';
 import { eventFromWire, filtersToWire, frameworkInfoToWire, operationTaskIds, operationToWire, type PlacedOperation } from './convert.js';
 import { isRetryableCode, SchedulerError, toSchedulerError } from './errors.js';
@@ -46,7 +47,7 @@ export class Scheduler {
   private readonly reconciler: Reconciler;
   private readonly connection: Connection;
   private readonly offers = new Map<string, Offer>();
-  private readonly pendingAcks = new Set<Promise<void>>();
+  private readonly acks: AckBatcher;
   private readonly suppressed: Set<string>;
   private readonly logger: Logger;
   private framework: ResolvedFramework;
@@ -70,6 +71,11 @@ export class Scheduler {
     this.framework = options.framework;
     this.suppressed = new Set(options.suppressedRoles);
     this.queue = new EventQueue<SchedulerEvent>((event) => this.settled(event));
+    this.acks = new AckBatcher(
+      (body) => this.callNow('acknowledge', body),
+      // The agent re-sends unacknowledged updates, so a lost acknowledgement only costs a duplicate.
+      (acks, error) => this.logger.warn('acknowledgement failed; the agent will re-send the update', { taskIds: acks.slice(0, 10).map((a) => a.taskId), count: acks.length, error }),
+    );
     this.reconciler = new Reconciler(
       this.tracker,
       (tasks) => this.callNow('reconcile', { tasks: tasks.map((t) => ({ taskId: { value: t.taskId }, agentId: t.agentId ? { value: t.agentId } : undefined })) }),
@@ -285,11 +291,7 @@ export class Scheduler {
    */
   async acknowledge(status: TaskStatus): Promise<void> {
     if (!status.uuid) return;
-    await this.call('acknowledge', {
-      taskId: { value: status.taskId },
-      agentId: status.agentId ? { value: status.agentId } : undefined,
-      uuid: status.uuid,
-    });
+    await this.call('acknowledge', acknowledgeBody([{ taskId: status.taskId, agentId: status.agentId, uuid: status.uuid }]));
   }
 
   /**
@@ -365,10 +367,10 @@ export class Scheduler {
   private async closeNow(): Promise<void> {
     if (this.liveState !== 'failed') this.liveState = 'closed';
     this.queue.settleCurrent();
-    if (this.pendingAcks.size > 0) {
+    if (this.acks.busy) {
       let timer: ReturnType<typeof this.options.clock.setTimeout> | undefined;
       await Promise.race([
-        Promise.allSettled([...this.pendingAcks]),
+        this.acks.drain(),
         new Promise<void>((resolve) => (timer = this.options.clock.setTimeout(resolve, this.options.closeTimeoutMs))),
       ]);
       this.options.clock.clearTimeout(timer);
@@ -501,20 +503,13 @@ export class Scheduler {
     this.transport.close().catch(() => undefined);
   }
 
-  /** The consumer is done with `event`: acknowledge it if it is an update that needs it. */
+  /**
+   * The consumer is done with `event`: acknowledge it if it is an update that needs it (with
+   * the others handled in the same turn of the event loop, in one call).
+   */
   private settled(event: SchedulerEvent): void {
     if (!this.options.autoAcknowledge || event.type !== 'update' || !event.status.uuid) return;
-    const status = event.status;
-    const ack = this.callNow('acknowledge', {
-      taskId: { value: status.taskId },
-      agentId: status.agentId ? { value: status.agentId } : undefined,
-      uuid: status.uuid!,
-    })
-      .catch((e: unknown) => {
-        // The agent re-sends unacknowledged updates, so a lost acknowledgement only costs a duplicate.
-        this.logger.warn('acknowledgement failed; the agent will re-send the update', { taskId: status.taskId, error: e });
-      })
-      .finally(() => this.pendingAcks.delete(ack));
-    this.pendingAcks.add(ack);
+    const { taskId, agentId, uuid } = event.status;
+    this.acks.add({ taskId, agentId, uuid });
   }
 }

@@ -46,6 +46,15 @@ describe('SimAgent', () => {
     expect(h.counts()).toEqual({ registered: 1, launched: 1 });
   });
 
+  it('accepts batches: registers saying so and handles a batch as its messages in order', () => {
+    const h = harness();
+    expect(h.agent.registration().acceptsBatches).toBe(true);
+    h.agent.onMessage(registered('S1'));
+    h.agent.onMessage({ message: { $case: 'batch', value: { messages: [runTask('t1'), { message: { $case: 'ping', value: { seq: 3 } } }, runTask('t2')] } } });
+    expect(h.sent.map((m) => (m.message?.$case === 'statusUpdate' ? m.message.value.status?.taskId?.value : m.message?.$case))).toEqual(['t1', 't1', 'pong', 't2', 't2']);
+    expect(h.agent.taskCount).toBe(2);
+  });
+
   it('answers a ping with a pong of the same sequence number', () => {
     const h = harness();
     h.agent.onMessage(registered('S1'));

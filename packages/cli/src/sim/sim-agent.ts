@@ -44,7 +44,7 @@ const isEnded = (t: SimTask): boolean => t.state === TaskState.TASK_FINISHED || 
 
 /**
  * One simulated agent speaking AgentLink for real: registers (with its id and tasks after a
- * master restart), answers pings, acknowledges launches with TASK_STARTING and TASK_RUNNING,
+ * master restart, accepting the master's batches), answers pings, acknowledges launches with TASK_STARTING and TASK_RUNNING,
  * ends tasks with TASK_FINISHED after the configured time (TASK_KILLED on KillTask), keeps
  * updates until acknowledged and sends them again after re-registering. It runs nothing.
  */
@@ -101,6 +101,7 @@ export class SimAgent {
       tasks,
       executors: [],
       frameworks: [...this.frameworks.values()],
+      acceptsBatches: true,
     });
   }
 
@@ -113,6 +114,9 @@ export class SimAgent {
     const msg = m.message;
     if (!msg) return;
     switch (msg.$case) {
+      case 'batch':
+        for (const inner of msg.value.messages) if (inner.message?.$case !== 'batch') this.onMessage(inner);
+        return;
       case 'registered': {
         this.agentId = msg.value.agentId?.value ?? '';
         this.registered = true;

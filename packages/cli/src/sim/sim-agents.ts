@@ -109,14 +109,29 @@ export function startSimAgents(options: SimAgentsOptions): SimAgents {
     return client;
   };
 
+  // What each agent sends in one turn of the event loop goes out as one message (a `batch`
+  // when there are several), as a real agent batching its status updates would.
+  const outbox = new Map<SimAgent, AgentMessage[]>();
+  const flushOutbox = (): void => {
+    for (const [agent, messages] of outbox) {
+      const stream = streams.get(agent);
+      if (stream) stream.write(messages.length === 1 ? (messages[0] as AgentMessage) : { message: { $case: 'batch', value: { messages } } });
+    }
+    outbox.clear();
+  };
   const agents: SimAgent[] = [];
   const makeContext = (index: number): SimAgentContext => ({
     resources,
     taskMs: options.taskSeconds === undefined ? undefined : options.taskSeconds * 1000,
     send: (message) => {
       const agent = agents[index];
-      const stream = agent ? streams.get(agent) : undefined;
-      if (stream) stream.write(message);
+      if (!agent || !streams.has(agent)) return;
+      const queued = outbox.get(agent);
+      if (queued) queued.push(message);
+      else {
+        if (outbox.size === 0) setImmediate(flushOutbox);
+        outbox.set(agent, [message]);
+      }
     },
     after: later,
     onRegistered: () => {
@@ -189,6 +204,7 @@ export function startSimAgents(options: SimAgentsOptions): SimAgents {
     },
     close() {
       closed = true;
+      outbox.clear();
       for (const t of timers) clearTimeout(t);
       timers.clear();
       for (const s of streams.values()) {

@@ -80,6 +80,7 @@ export function handleAgentMessage(master: Master, agentId: string, link: AgentL
       master.logger.warn('agent sent register twice on one link; ignored', { agentId });
       return;
     default:
-      master.logger.warn('empty agent message ignored', { agentId });
+      // Empty, or a `batch`, which the transport takes apart before it gets here.
+      master.logger.warn('agent message ignored', { agentId, message: m?.$case ?? 'empty' });
   }
 }

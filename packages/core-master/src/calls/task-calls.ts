@@ -125,14 +125,43 @@ export function shutdownExecutor(master: Master, fw: FrameworkRecord, req: Shutd
   }
 }
 
-/** ACKNOWLEDGE: passes the acknowledgement of an update to the agent that sent it. */
+/** One acknowledgement of an AcknowledgeRequest, checked. */
+interface Ack {
+  agentId: string;
+  taskId: string;
+  uuid: string;
+}
+
+function checkedAck(a: { agentId?: { value: string } | undefined; taskId?: { value: string } | undefined; uuid: string }, prefix: string): Ack {
+  return {
+    agentId: required(a.agentId?.value, `${prefix}agent_id`, `${prefix}agent_id`),
+    taskId: required(a.taskId?.value, `${prefix}task_id`, `${prefix}task_id`),
+    uuid: required(a.uuid, `${prefix}uuid`, `${prefix}uuid`),
+  };
+}
+
+/**
+ * The acknowledgements of a request: the single fields (when any is set) and then each of
+ * `acknowledgements`, all checked before any is carried out (a refusal names the field).
+ */
+function acksOf(req: AcknowledgeRequest): Ack[] {
+  const single = !!(req.agentId?.value || req.taskId?.value || req.uuid);
+  const batch = req.acknowledgements ?? [];
+  const acks = single || batch.length === 0 ? [checkedAck(req, '')] : [];
+  batch.forEach((a, i) => acks.push(checkedAck(a, `acknowledgements[${i}].`)));
+  return acks;
+}
+
+/**
+ * ACKNOWLEDGE: passes the acknowledgement of each update named to the agent that sent it
+ * (one or many per call; nothing is carried out when any is malformed).
+ */
 export function acknowledge(master: Master, fw: FrameworkRecord, req: AcknowledgeRequest): void {
-  const agentId = required(req.agentId?.value, 'agent_id', 'agent_id');
-  const taskId = required(req.taskId?.value, 'task_id', 'task_id');
-  const uuid = required(req.uuid, 'uuid', 'uuid');
-  master.commitLocal({ type: 'statusAcknowledged', frameworkId: fw.id, taskId, uuid });
-  const sent = master.sendToAgent(agentId, { message: { $case: 'ack', value: { frameworkId: { value: fw.id }, taskId: { value: taskId }, uuid } } });
-  if (!sent) master.logger.debug('acknowledgement dropped: agent not connected (it will resend the update)', { agentId, taskId });
+  for (const { agentId, taskId, uuid } of acksOf(req)) {
+    master.commitLocal({ type: 'statusAcknowledged', frameworkId: fw.id, taskId, uuid });
+    const sent = master.sendToAgent(agentId, { message: { $case: 'ack', value: { frameworkId: { value: fw.id }, taskId: { value: taskId }, uuid } } });
+    if (!sent) master.logger.debug('acknowledgement dropped: agent not connected (it will resend the update)', { agentId, taskId });
+  }
 }
 
 /**

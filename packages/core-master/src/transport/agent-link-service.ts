@@ -8,21 +8,59 @@ import type { AgentLink } from '../links.js';
 import type { Master } from '../master.js';
 import { kindOf, later } from './fault-injection.js';
 
-function linkOf(master: Master, call: ServerDuplexStream<AgentMessage, MasterMessage>): AgentLink {
+/** An agent's link, and whether it may batch (set from the agent's `register`). */
+interface BatchingLink extends AgentLink {
+  acceptBatches(yes: boolean): void;
+}
+
+/**
+ * The link of one stream. To an agent that accepts batches, what the master sends in one turn
+ * of the event loop (e.g. the RunTasks of one ACCEPT, the acknowledgements of one call) goes
+ * out as one MasterMessage `batch`, in order; a single message goes out as it is.
+ */
+function linkOf(master: Master, call: ServerDuplexStream<AgentMessage, MasterMessage>): BatchingLink {
+  const writable = (): boolean => !call.writableEnded && !call.cancelled;
+  let batches = false;
+  let queued: MasterMessage[] = [];
+  const flush = (): void => {
+    const messages = queued;
+    queued = [];
+    if (messages.length === 0 || !writable()) return;
+    call.write(messages.length === 1 ? (messages[0] as MasterMessage) : { message: { $case: 'batch', value: { messages } } });
+  };
   const write = (message: MasterMessage): void => {
-    if (!call.writableEnded && !call.cancelled) call.write(message);
+    if (!writable()) return;
+    if (!batches) {
+      call.write(message);
+      return;
+    }
+    if (queued.push(message) === 1) setImmediate(flush);
   };
   return {
     send: (message) => master.faults.route('to_agent', kindOf(message.message?.$case ?? ''), () => write(message), later(master)),
     close: () => {
+      flush();
       if (!call.writableEnded) call.end();
     },
+    acceptBatches: (yes) => {
+      batches = yes;
+    },
   };
+}
+
+/** The messages of one AgentMessage: a batch's, in order (a batch nested in it is dropped), or itself. */
+function unbatched(master: Master, message: AgentMessage): AgentMessage[] {
+  if (message.message?.$case !== 'batch') return [message];
+  const inner = message.message.value.messages;
+  const flat = inner.filter((m) => m.message?.$case !== 'batch');
+  if (flat.length < inner.length) master.logger.warn('nested agent message batch dropped', { dropped: inner.length - flat.length });
+  return flat;
 }
 
 /**
  * The AgentLink service: the first message must be `register` (answered `registered` or
  * `refused`, after which the stream ends); then messages go to the master's agent handlers.
+ * A `batch` from the agent is handled as its messages one by one (fault injection included).
  */
 export function agentLinkService(master: Master): AgentLinkServer {
   return {
@@ -44,6 +82,7 @@ export function agentLinkService(master: Master): AgentLinkServer {
             refuse('INVALID_ARGUMENT', `the first message must be register, got ${message.message?.$case ?? 'nothing'}`, 'message');
             return;
           }
+          link.acceptBatches(message.message.value.acceptsBatches === true);
           agentId = registerAgent(master, message.message.value, link);
         } catch (e) {
           if (agentId === undefined) {
@@ -57,7 +96,9 @@ export function agentLinkService(master: Master): AgentLinkServer {
           }
         }
       };
-      call.on('data', (message: AgentMessage) => master.faults.route('from_agent', kindOf(message.message?.$case ?? ''), () => received(message), later(master)));
+      call.on('data', (message: AgentMessage) => {
+        for (const m of unbatched(master, message)) master.faults.route('from_agent', kindOf(m.message?.$case ?? ''), () => received(m), later(master));
+      });
       const closed = (): void => {
         const id = agentId;
         if (id !== undefined) master.safely('closing an agent link', () => agentLinkClosed(master, id, link));

@@ -64,7 +64,14 @@ export interface AgentMessage {
     | { $case: "executorExited"; value: ExecutorExited }
     | { $case: "executorMessage"; value: ExecutorToFramework }
     | { $case: "usage"; value: ResourceUsage }
+    | //
+    /** Several messages at once, handled in order as if sent one by one (not nested). */
+    { $case: "batch"; value: AgentMessageBatch }
     | undefined;
+}
+
+export interface AgentMessageBatch {
+  messages: AgentMessage[];
 }
 
 /** Sampled usage of every executor on the agent, sent periodically. */
@@ -95,6 +102,11 @@ export interface RegisterAgent {
    * CheckpointResources it received). Its total is agent_info.resources with these applied.
    */
   checkpointedResources: Resource[];
+  /**
+   * The agent handles MasterMessage.batch: the master may send it several messages in one.
+   * (Optional so that agents built before it need not set it.)
+   */
+  acceptsBatches?: boolean | undefined;
 }
 
 export interface StatusUpdate {
@@ -141,7 +153,17 @@ export interface MasterMessage {
     | { $case: "frameworkMessage"; value: FrameworkToExecutor }
     | { $case: "updateFramework"; value: UpdateFrameworkInfo }
     | { $case: "checkpointResources"; value: CheckpointResources }
+    | //
+    /**
+     * Several messages at once, handled in order as if sent one by one (not nested). Sent only
+     * to agents that registered with accepts_batches.
+     */
+    { $case: "batch"; value: MasterMessageBatch }
     | undefined;
+}
+
+export interface MasterMessageBatch {
+  messages: MasterMessage[];
 }
 
 /**
@@ -442,6 +464,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "usage":
         ResourceUsage.encode(message.message.value, writer.uint32(50).fork()).join();
         break;
+      case "batch":
+        AgentMessageBatch.encode(message.message.value, writer.uint32(58).fork()).join();
+        break;
     }
     return writer;
   },
@@ -507,6 +532,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.message = { $case: "usage", value: ResourceUsage.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.message = { $case: "batch", value: AgentMessageBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -539,6 +572,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "executorMessage", value: ExecutorToFramework.fromJSON(object.executor_message) }
         : isSet(object.usage)
         ? { $case: "usage", value: ResourceUsage.fromJSON(object.usage) }
+        : isSet(object.batch)
+        ? { $case: "batch", value: AgentMessageBatch.fromJSON(object.batch) }
         : undefined,
     };
   },
@@ -557,6 +592,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.executorMessage = ExecutorToFramework.toJSON(message.message.value);
     } else if (message.message?.$case === "usage") {
       obj.usage = ResourceUsage.toJSON(message.message.value);
+    } else if (message.message?.$case === "batch") {
+      obj.batch = AgentMessageBatch.toJSON(message.message.value);
     }
     return obj;
   },
@@ -603,7 +640,84 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "batch": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "batch", value: AgentMessageBatch.fromPartial(object.message.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseAgentMessageBatch(): AgentMessageBatch {
+  return { messages: [] };
+}
+
+export const AgentMessageBatch: MessageFns<AgentMessageBatch> = {
+  encode(message: AgentMessageBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      AgentMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentMessageBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentMessageBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(AgentMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentMessageBatch {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => AgentMessage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AgentMessageBatch): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => AgentMessage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentMessageBatch>): AgentMessageBatch {
+    return AgentMessageBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentMessageBatch>): AgentMessageBatch {
+    const message = createBaseAgentMessageBatch();
+    message.messages = object.messages?.map((e) => AgentMessage.fromPartial(e)) || [];
     return message;
   },
 };
@@ -813,7 +927,14 @@ export const ResourceUsage_Executor: MessageFns<ResourceUsage_Executor> = {
 };
 
 function createBaseRegisterAgent(): RegisterAgent {
-  return { agentInfo: undefined, tasks: [], executors: [], frameworks: [], checkpointedResources: [] };
+  return {
+    agentInfo: undefined,
+    tasks: [],
+    executors: [],
+    frameworks: [],
+    checkpointedResources: [],
+    acceptsBatches: undefined,
+  };
 }
 
 export const RegisterAgent: MessageFns<RegisterAgent> = {
@@ -832,6 +953,9 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
     }
     for (const v of message.checkpointedResources) {
       Resource.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.acceptsBatches !== undefined) {
+      writer.uint32(48).bool(message.acceptsBatches);
     }
     return writer;
   },
@@ -889,6 +1013,14 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
             message.checkpointedResources.push(Resource.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.acceptsBatches = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -920,6 +1052,11 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
         : globalThis.Array.isArray(object?.checkpointed_resources)
         ? object.checkpointed_resources.map((e: any) => Resource.fromJSON(e))
         : [],
+      acceptsBatches: isSet(object.acceptsBatches)
+        ? globalThis.Boolean(object.acceptsBatches)
+        : isSet(object.accepts_batches)
+        ? globalThis.Boolean(object.accepts_batches)
+        : undefined,
     };
   },
 
@@ -940,6 +1077,9 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
     if (message.checkpointedResources?.length) {
       obj.checkpointedResources = message.checkpointedResources.map((e) => Resource.toJSON(e));
     }
+    if (message.acceptsBatches !== undefined) {
+      obj.acceptsBatches = message.acceptsBatches;
+    }
     return obj;
   },
 
@@ -955,6 +1095,7 @@ export const RegisterAgent: MessageFns<RegisterAgent> = {
     message.executors = object.executors?.map((e) => ExecutorInfo.fromPartial(e)) || [];
     message.frameworks = object.frameworks?.map((e) => FrameworkInfo.fromPartial(e)) || [];
     message.checkpointedResources = object.checkpointedResources?.map((e) => Resource.fromPartial(e)) || [];
+    message.acceptsBatches = object.acceptsBatches ?? undefined;
     return message;
   },
 };
@@ -1446,6 +1587,9 @@ export const MasterMessage: MessageFns<MasterMessage> = {
       case "checkpointResources":
         CheckpointResources.encode(message.message.value, writer.uint32(98).fork()).join();
         break;
+      case "batch":
+        MasterMessageBatch.encode(message.message.value, writer.uint32(106).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1562,6 +1706,14 @@ export const MasterMessage: MessageFns<MasterMessage> = {
             };
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.message = { $case: "batch", value: MasterMessageBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1616,6 +1768,8 @@ export const MasterMessage: MessageFns<MasterMessage> = {
         ? { $case: "checkpointResources", value: CheckpointResources.fromJSON(object.checkpointResources) }
         : isSet(object.checkpoint_resources)
         ? { $case: "checkpointResources", value: CheckpointResources.fromJSON(object.checkpoint_resources) }
+        : isSet(object.batch)
+        ? { $case: "batch", value: MasterMessageBatch.fromJSON(object.batch) }
         : undefined,
     };
   },
@@ -1646,6 +1800,8 @@ export const MasterMessage: MessageFns<MasterMessage> = {
       obj.updateFramework = UpdateFrameworkInfo.toJSON(message.message.value);
     } else if (message.message?.$case === "checkpointResources") {
       obj.checkpointResources = CheckpointResources.toJSON(message.message.value);
+    } else if (message.message?.$case === "batch") {
+      obj.batch = MasterMessageBatch.toJSON(message.message.value);
     }
     return obj;
   },
@@ -1731,7 +1887,84 @@ export const MasterMessage: MessageFns<MasterMessage> = {
         }
         break;
       }
+      case "batch": {
+        if (object.message?.value !== undefined && object.message?.value !== null) {
+          message.message = { $case: "batch", value: MasterMessageBatch.fromPartial(object.message.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseMasterMessageBatch(): MasterMessageBatch {
+  return { messages: [] };
+}
+
+export const MasterMessageBatch: MessageFns<MasterMessageBatch> = {
+  encode(message: MasterMessageBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      MasterMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MasterMessageBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMasterMessageBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(MasterMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MasterMessageBatch {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => MasterMessage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MasterMessageBatch): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => MasterMessage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MasterMessageBatch>): MasterMessageBatch {
+    return MasterMessageBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MasterMessageBatch>): MasterMessageBatch {
+    const message = createBaseMasterMessageBatch();
+    message.messages = object.messages?.map((e) => MasterMessage.fromPartial(e)) || [];
     return message;
   },
 };

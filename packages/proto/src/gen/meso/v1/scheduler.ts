@@ -102,8 +102,21 @@ export interface ShutdownRequest {
   agentId: AgentID | undefined;
 }
 
+/**
+ * Acknowledges status updates: the single fields (agent_id, task_id, uuid) name one, and
+ * `acknowledgements` any number more, so a framework can acknowledge many updates in one call.
+ * Either may be empty, not both. Every acknowledgement is checked before any is carried out:
+ * a refused call acknowledged nothing.
+ */
 export interface AcknowledgeRequest {
   context: CallContext | undefined;
+  agentId: AgentID | undefined;
+  taskId: TaskID | undefined;
+  uuid: string;
+  acknowledgements: AcknowledgeRequest_Acknowledgement[];
+}
+
+export interface AcknowledgeRequest_Acknowledgement {
   agentId: AgentID | undefined;
   taskId: TaskID | undefined;
   uuid: string;
@@ -1109,7 +1122,7 @@ export const ShutdownRequest: MessageFns<ShutdownRequest> = {
 };
 
 function createBaseAcknowledgeRequest(): AcknowledgeRequest {
-  return { context: undefined, agentId: undefined, taskId: undefined, uuid: "" };
+  return { context: undefined, agentId: undefined, taskId: undefined, uuid: "", acknowledgements: [] };
 }
 
 export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
@@ -1125,6 +1138,9 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
     }
     if (message.uuid !== "") {
       writer.uint32(34).string(message.uuid);
+    }
+    for (const v of message.acknowledgements) {
+      AcknowledgeRequest_Acknowledgement.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1174,6 +1190,14 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
             message.uuid = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.acknowledgements.push(AcknowledgeRequest_Acknowledgement.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1200,6 +1224,9 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
         ? TaskID.fromJSON(object.task_id)
         : undefined,
       uuid: isSet(object.uuid) ? globalThis.String(object.uuid) : "",
+      acknowledgements: globalThis.Array.isArray(object?.acknowledgements)
+        ? object.acknowledgements.map((e: any) => AcknowledgeRequest_Acknowledgement.fromJSON(e))
+        : [],
     };
   },
 
@@ -1217,6 +1244,9 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
     if (message.uuid !== "") {
       obj.uuid = message.uuid;
     }
+    if (message.acknowledgements?.length) {
+      obj.acknowledgements = message.acknowledgements.map((e) => AcknowledgeRequest_Acknowledgement.toJSON(e));
+    }
     return obj;
   },
 
@@ -1228,6 +1258,121 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
     message.context = (object.context !== undefined && object.context !== null)
       ? CallContext.fromPartial(object.context)
       : undefined;
+    message.agentId = (object.agentId !== undefined && object.agentId !== null)
+      ? AgentID.fromPartial(object.agentId)
+      : undefined;
+    message.taskId = (object.taskId !== undefined && object.taskId !== null)
+      ? TaskID.fromPartial(object.taskId)
+      : undefined;
+    message.uuid = object.uuid ?? "";
+    message.acknowledgements = object.acknowledgements?.map((e) => AcknowledgeRequest_Acknowledgement.fromPartial(e)) ||
+      [];
+    return message;
+  },
+};
+
+function createBaseAcknowledgeRequest_Acknowledgement(): AcknowledgeRequest_Acknowledgement {
+  return { agentId: undefined, taskId: undefined, uuid: "" };
+}
+
+export const AcknowledgeRequest_Acknowledgement: MessageFns<AcknowledgeRequest_Acknowledgement> = {
+  encode(message: AcknowledgeRequest_Acknowledgement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== undefined) {
+      AgentID.encode(message.agentId, writer.uint32(10).fork()).join();
+    }
+    if (message.taskId !== undefined) {
+      TaskID.encode(message.taskId, writer.uint32(18).fork()).join();
+    }
+    if (message.uuid !== "") {
+      writer.uint32(26).string(message.uuid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcknowledgeRequest_Acknowledgement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcknowledgeRequest_Acknowledgement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = AgentID.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.taskId = TaskID.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.uuid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcknowledgeRequest_Acknowledgement {
+    return {
+      agentId: isSet(object.agentId)
+        ? AgentID.fromJSON(object.agentId)
+        : isSet(object.agent_id)
+        ? AgentID.fromJSON(object.agent_id)
+        : undefined,
+      taskId: isSet(object.taskId)
+        ? TaskID.fromJSON(object.taskId)
+        : isSet(object.task_id)
+        ? TaskID.fromJSON(object.task_id)
+        : undefined,
+      uuid: isSet(object.uuid) ? globalThis.String(object.uuid) : "",
+    };
+  },
+
+  toJSON(message: AcknowledgeRequest_Acknowledgement): unknown {
+    const obj: any = {};
+    if (message.agentId !== undefined) {
+      obj.agentId = AgentID.toJSON(message.agentId);
+    }
+    if (message.taskId !== undefined) {
+      obj.taskId = TaskID.toJSON(message.taskId);
+    }
+    if (message.uuid !== "") {
+      obj.uuid = message.uuid;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcknowledgeRequest_Acknowledgement>): AcknowledgeRequest_Acknowledgement {
+    return AcknowledgeRequest_Acknowledgement.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcknowledgeRequest_Acknowledgement>): AcknowledgeRequest_Acknowledgement {
+    const message = createBaseAcknowledgeRequest_Acknowledgement();
     message.agentId = (object.agentId !== undefined && object.agentId !== null)
       ? AgentID.fromPartial(object.agentId)
       : undefined;
