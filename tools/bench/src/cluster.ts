@@ -68,6 +68,26 @@ export async function metric(master: string, name: string): Promise<number> {
   return Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
 }
 
+/**
+ * Runs `meso sim-agents` (<8 cpus, 16 GB> each) against `master` as a child process, so the
+ * agents do not share the benchmark's event loop, and waits until all registered.
+ */
+export async function spawnSimAgents(cleanup: Cleanup, master: string, count: number, timeoutMs = 600_000): Promise<Proc> {
+  const proc = spawnMeso(cleanup, ['sim-agents', '--master', master, '--count', String(count)], 'meso sim-agents');
+  await proc.line(/all \d+ registered/, timeoutMs);
+  return proc;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14 and 15 of stat)
+}
+
+/** Clock ticks per second of /proc times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
 /** Starts `count` simulated agents (<8 cpus, 16 GB>) against `master` and waits until all registered. */
 export async function registerFleet(cleanup: Cleanup, master: string, count: number, log: (line: string) => void): Promise<SimAgents> {
   const t0 = performance.now();
