@@ -2,7 +2,8 @@ import { Resources } from '@meso/proto';
 import { withinQuota } from './quota.js';
 import { ShareOrder } from './share-order.js';
 import { addInto, shareVector, vectorShare } from './shares.js';
-import type { AllocationDecision, AllocatorFramework, AllocatorInput, OfferFilter } from './types.js';
+import { filterLookup } from './offer-filters.js';
+import type { AllocationDecision, AllocatorFramework, AllocatorInput } from './types.js';
 
 /** Below these amounts (both) an offer is not worth making: Mesos's minimum allocatable. */
 export const MIN_ALLOCATABLE = { cpus: 0.01, mem: 32 } as const;
@@ -10,20 +11,6 @@ export const MIN_ALLOCATABLE = { cpus: 0.01, mem: 32 } as const;
 /** Whether resources are worth offering: at least 0.01 cpus or 32 MB of mem. */
 export function isAllocatable(resources: Resources): boolean {
   return resources.scalar('cpus') >= MIN_ALLOCATABLE.cpus || resources.scalar('mem') >= MIN_ALLOCATABLE.mem;
-}
-
-/** Live filters by framework, then agent: a candidate is checked only against its own pair's. */
-function indexFilters(filters: readonly OfferFilter[], now: number): Map<string, Map<string, OfferFilter[]>> {
-  const index = new Map<string, Map<string, OfferFilter[]>>();
-  for (const f of filters) {
-    if (!(now < f.until)) continue;
-    let byAgent = index.get(f.frameworkId);
-    if (!byAgent) index.set(f.frameworkId, (byAgent = new Map()));
-    const list = byAgent.get(f.agentId);
-    if (list) list.push(f);
-    else byAgent.set(f.agentId, [f]);
-  }
-  return index;
 }
 
 /**
@@ -97,13 +84,16 @@ export function allocate(input: AllocatorInput): AllocationDecision[] {
     if (eligible.length > 0) members.set(role, new ShareOrder(eligible.map((id) => ({ id, share: vectorShare(fwAlloc.get(id)?.get(role) ?? [0, 0, 0, 0], total) }))));
   }
   const roles = new ShareOrder([...members.keys()].map((role) => ({ id: role, share: roleShare(role) })));
-  const filters = indexFilters(input.filters, input.now);
+  const filters = filterLookup(input.filters);
+  const now = input.now;
 
   const decisions: AllocationDecision[] = [];
   const offeredHere = new Set<string>();
   const changedRoles: string[] = [];
   agents.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const agent of agents) {
+    // Nothing left (typically: all of it offered already): no role can be offered anything.
+    if (agent.available.isEmpty()) continue;
     let available = agent.available;
     // What was offered on this agent and not yet taken out of `available` (taken out only
     // when another role looks at the agent: usually none does).
@@ -121,8 +111,8 @@ export function allocate(input: AllocatorInput): AllocationDecision[] {
       for (let i = 0; i < order.items.length; i++) {
         const frameworkId = (order.items[i] as { id: string }).id;
         if (offeredHere.has(frameworkId)) continue;
-        const pairFilters = filters.get(frameworkId)?.get(agent.id);
-        if (pairFilters && pairFilters.some((f) => f.resources.contains(candidate))) continue;
+        const pairFilters = filters.forPair(frameworkId, agent.id);
+        if (pairFilters && pairFilters.some((f) => now < f.until && f.resources.contains(candidate))) continue;
         decisions.push({ frameworkId, agentId: agent.id, role, resources: candidate });
         offeredHere.add(frameworkId);
         pending = candidate;

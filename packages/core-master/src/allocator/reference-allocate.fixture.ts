@@ -1,6 +1,7 @@
 // Test fixture: the allocator as first written (sorting everything for every agent).
 import { Resources } from '@meso/proto';
 import { isAllocatable } from './allocate.js';
+import { filterList } from './offer-filters.js';
 import { withinQuota } from './quota.js';
 import { dominantShare } from './shares.js';
 import type { AllocationDecision, AllocatorFramework, AllocatorInput, OfferFilter } from './types.js';
@@ -60,7 +61,7 @@ export function referenceAllocate(input: AllocatorInput): AllocationDecision[] {
         const allocatable = available.allocatableTo(role);
         const candidate = limit ? withinQuota(allocatable, roleAlloc.get(role) ?? Resources.empty(), limit) : allocatable;
         if (candidate.isEmpty() || !isAllocatable(candidate)) continue;
-        if (isFiltered(input.filters, frameworkId, agent.id, candidate, input.now)) continue;
+        if (isFiltered(filterList(input.filters), frameworkId, agent.id, candidate, input.now)) continue;
         decisions.push({ frameworkId, agentId: agent.id, role, resources: candidate });
         offered.add(pairKey);
         available = available.subtract(candidate);

@@ -36,11 +36,18 @@ export interface OfferFilter {
   until: number;
 }
 
+/** Filters looked up by (framework, agent), as the allocator reads them (see `OfferFilters`). */
+export interface FilterLookup {
+  /** The pair's filters, live or expired (the allocator checks `until`), or undefined. */
+  forPair(frameworkId: string, agentId: string): readonly OfferFilter[] | undefined;
+}
+
 /** Everything one allocation cycle decides on. */
 export interface AllocatorInput {
   agents: readonly AllocatorAgent[];
   frameworks: readonly AllocatorFramework[];
-  filters: readonly OfferFilter[];
+  /** A list, or an index kept up to date by the caller (the master's model keeps one); expired filters are ignored. */
+  filters: readonly OfferFilter[] | FilterLookup;
   /** Role weights; a role not listed weighs 1. */
   weights?: ReadonlyMap<string, number>;
   /**

@@ -1,4 +1,5 @@
 import { Resources, TaskState, TaskStatus } from '@meso/proto';
+import type { OfferFilter } from '../allocator/types.js';
 import type { MasterCommand } from './commands.js';
 import { awayTask, executorKey, taskKey, type AgentRecord, type FrameworkRecord, type MasterModel, type TaskRecord } from './model.js';
 import { isTerminalState } from './task-states.js';
@@ -74,8 +75,10 @@ function addTask(model: MasterModel, task: TaskRecord): void {
   if (i >= 0) model.completedTasks.splice(i, 1);
 }
 
-function pruneFilters(model: MasterModel, now: number): void {
-  if (model.filters.some((f) => f.until <= now)) model.filters = model.filters.filter((f) => f.until > now);
+/** Drops the expired filters and adds the command's live, non-empty ones. */
+function refreshFilters(model: MasterModel, added: readonly OfferFilter[], now: number): void {
+  model.filters.expire(now);
+  for (const f of added) if (f.until > now && !f.resources.isEmpty()) model.filters.add(f);
 }
 
 function recordStatus(task: TaskRecord, status: TaskStatus, latestState: TaskState | undefined): void {
@@ -159,6 +162,8 @@ function admitAgent(model: MasterModel, cmd: MasterCommand & { type: 'agentAdmit
  * once, when it first reaches a terminal state.
  */
 export function apply(model: MasterModel, cmd: MasterCommand): void {
+  model.version++;
+  if (cmd.type !== 'agentUsageReported' && cmd.type !== 'statusAcknowledged') model.allocationVersion++;
   switch (cmd.type) {
     case 'agentAdmitted':
       admitAgent(model, cmd);
@@ -265,7 +270,7 @@ export function apply(model: MasterModel, cmd: MasterCommand): void {
         complete(model, task);
       }
       for (const [key, ex] of model.executors) if (ex.frameworkId === cmd.frameworkId) removeExecutor(model, key);
-      model.filters = model.filters.filter((f) => f.frameworkId !== cmd.frameworkId);
+      model.filters.removeFramework(cmd.frameworkId);
       model.frameworks.delete(cmd.frameworkId);
       model.removedFrameworks.set(cmd.frameworkId, { id: cmd.frameworkId, name: fw?.info.name ?? '', removedTime: cmd.at });
       return;
@@ -285,8 +290,7 @@ export function apply(model: MasterModel, cmd: MasterCommand): void {
       return;
     case 'offersRemoved':
       for (const id of cmd.offerIds) removeOffer(model, id);
-      pruneFilters(model, cmd.at);
-      model.filters.push(...cmd.filters.filter((f) => f.until > cmd.at && !f.resources.isEmpty()));
+      refreshFilters(model, cmd.filters, cmd.at);
       return;
     case 'rolesSuppressed': {
       const fw = model.frameworks.get(cmd.frameworkId);
@@ -296,7 +300,7 @@ export function apply(model: MasterModel, cmd: MasterCommand): void {
     case 'rolesRevived': {
       const fw = model.frameworks.get(cmd.frameworkId);
       if (fw) for (const role of cmd.roles) fw.suppressedRoles.delete(role);
-      model.filters = model.filters.filter((f) => f.frameworkId !== cmd.frameworkId);
+      model.filters.removeFramework(cmd.frameworkId);
       return;
     }
     case 'tasksLaunched':
@@ -308,8 +312,7 @@ export function apply(model: MasterModel, cmd: MasterCommand): void {
         charge(model, ex.agentId, ex.frameworkId, ex.role, ex.resources);
       }
       for (const task of cmd.tasks) addTask(model, task);
-      pruneFilters(model, cmd.at);
-      model.filters.push(...cmd.filters.filter((f) => f.until > cmd.at && !f.resources.isEmpty()));
+      refreshFilters(model, cmd.filters, cmd.at);
       return;
     case 'statusUpdated': {
       const task = model.tasks.get(taskKey(cmd.frameworkId, cmd.taskId));

@@ -1,5 +1,5 @@
 import { TaskState, TaskStatus_Reason, TaskStatus_Source, type Attribute, type ResourceStatistics, type ExecutorInfo, type FrameworkInfo, type Resources, type TaskInfo, type TaskStatus } from '@meso/proto';
-import type { OfferFilter } from '../allocator/types.js';
+import { OfferFilters } from '../allocator/offer-filters.js';
 
 /**
  * ACTIVE: linked and offered. DISCONNECTED: its link broke, it may come back. UNREACHABLE:
@@ -167,11 +167,20 @@ export interface MasterModel {
   completedTaskLimit: number;
   executors: Map<string, ExecutorRecord>;
   offers: Map<string, OfferRecord>;
-  filters: OfferFilter[];
+  /** Offer filters by (framework, agent) and by expiry; expired ones are pruned as commands arrive. */
+  filters: OfferFilters;
   /** Role weights; a role not listed weighs 1. */
   weights: Map<string, RoleWeight>;
   /** Quota limits per role (scalars: cpus, mem, disk, gpus); a role not listed is unlimited. */
   quotas: Map<string, Resources>;
+  /** Commands applied so far: readers (the cached /state) know the model is unchanged while it is. */
+  version: number;
+  /**
+   * Commands applied so far that may change what the allocator decides (every command but
+   * usage reports and acknowledgements): while it and the live filters stay the same, an
+   * allocation cycle would decide what the last one decided.
+   */
+  allocationVersion: number;
 }
 
 /** Key of a task in `MasterModel.tasks`. */
@@ -204,9 +213,11 @@ export function createModel(masterId: string, startTime: number, completedTaskLi
     completedTaskLimit,
     executors: new Map(),
     offers: new Map(),
-    filters: [],
+    filters: new OfferFilters(),
     weights: new Map(),
     quotas: new Map(),
+    version: 0,
+    allocationVersion: 0,
   };
 }
 

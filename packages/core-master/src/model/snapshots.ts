@@ -1,37 +1,39 @@
 import { Resources } from '@meso/proto';
-import type { AllocatorInput } from '../allocator/types.js';
+import type { AllocatorAgent, AllocatorInput } from '../allocator/types.js';
 import type { AgentRecord, MasterModel } from './model.js';
 
 /**
- * total − used − offered of an agent, remembered beside the record until one of the three
- * (immutable Resources, replaced on change) is replaced: an allocation cycle at 10k agents
- * then subtracts only for the agents that changed since the last one.
+ * An agent as the allocator sees it, remembered beside the record until its total, used or
+ * offered (immutable Resources, replaced on change) or its activity changes: an allocation
+ * cycle at 10k agents then subtracts, and allocates a view, only for the agents that changed
+ * since the last one.
  */
-const availability = new WeakMap<AgentRecord, { total: Resources; used: Resources; offered: Resources; available: Resources }>();
-function availableOf(a: AgentRecord): Resources {
-  const hit = availability.get(a);
-  if (hit && hit.total === a.total && hit.used === a.used && hit.offered === a.offered) return hit.available;
-  const available = a.total.subtract(a.used).subtract(a.offered);
-  availability.set(a, { total: a.total, used: a.used, offered: a.offered, available });
-  return available;
+const views = new WeakMap<AgentRecord, { used: Resources; offered: Resources; view: AllocatorAgent }>();
+function agentView(a: AgentRecord): AllocatorAgent {
+  const active = a.status === 'ACTIVE' && a.maintenance === undefined;
+  const hit = views.get(a);
+  if (hit && hit.view.total === a.total && hit.used === a.used && hit.offered === a.offered && hit.view.active === active) return hit.view;
+  const view: AllocatorAgent = { id: a.id, total: a.total, available: a.total.subtract(a.used).subtract(a.offered), active };
+  views.set(a, { used: a.used, offered: a.offered, view });
+  return view;
 }
 
-/** The allocator's view of the model at `now` (copies; the allocator cannot touch the model). */
+/**
+ * The allocator's view of the model at `now`: copies (the allocator cannot touch the model),
+ * except the filters, handed over as the model's index (read-only to the allocator).
+ */
 export function allocatorInput(model: MasterModel, now: number): AllocatorInput {
+  const agents: AllocatorAgent[] = [];
+  for (const a of model.agents.values()) agents.push(agentView(a));
   return {
-    agents: [...model.agents.values()].map((a) => ({
-      id: a.id,
-      total: a.total,
-      available: availableOf(a),
-      active: a.status === 'ACTIVE' && a.maintenance === undefined,
-    })),
+    agents,
     frameworks: [...model.frameworks.values()].map((f) => {
       const allocation = new Map<string, Resources>();
       for (const [role, r] of f.used) allocation.set(role, r);
       for (const [role, r] of f.offered) allocation.set(role, (allocation.get(role) ?? Resources.empty()).add(r));
       return { id: f.id, roles: [...f.info.roles], suppressedRoles: new Set(f.suppressedRoles), active: f.connected, allocation };
     }),
-    filters: model.filters.filter((f) => f.until > now),
+    filters: model.filters,
     ...(model.weights.size > 0 ? { weights: new Map([...model.weights].map(([role, w]) => [role, w.weight])) } : {}),
     ...(model.quotas.size > 0 ? { quotas: new Map(model.quotas) } : {}),
     now,

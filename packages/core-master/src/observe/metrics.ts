@@ -41,12 +41,22 @@ export class MasterMetrics {
   /** Kills of tasks waiting for a recovering or away agent (set by the master when scraped). */
   deferredKills = 0;
 
+  /** Cycles known to decide nothing without being computed (inputs unchanged since an empty cycle); counted in `allocationRuns` too. */
+  allocationSkipped = 0;
+
+  /** A cycle that was computed, in `seconds`. */
   observeAllocation(seconds: number): void {
     this.allocationRuns++;
     this.allocationSecondsSum += seconds;
     ALLOCATION_BUCKETS.forEach((le, i) => {
       if (seconds <= le) this.allocationBuckets[i] = (this.allocationBuckets[i] ?? 0) + 1;
     });
+  }
+
+  /** A cycle that decided nothing because nothing it depends on changed since the last empty one. */
+  countSkippedAllocation(): void {
+    this.allocationRuns++;
+    this.allocationSkipped++;
   }
 
   countCall(type: string): void {
@@ -100,13 +110,20 @@ export class MasterMetrics {
     l.metric('meso_master_resources_used', 'gauge', 'Resources charged to live tasks and executors on active agents.', names.map((name) => [{ resource: name }, amount(used, name)]));
     l.metric('meso_master_resources_offered', 'gauge', 'Resources in outstanding offers.', names.map((name) => [{ resource: name }, amount(offered, name)]));
     l.metric('meso_master_outstanding_offers', 'gauge', 'Offers made and not yet answered.', [[{}, model.offers.size]]);
-    l.metric('meso_master_allocation_runs_total', 'counter', 'Allocation cycles run.', [[{}, this.allocationRuns]]);
-    l.out.push('# HELP meso_master_allocation_duration_seconds Duration of allocation cycles.', '# TYPE meso_master_allocation_duration_seconds histogram');
+    l.metric('meso_master_allocation_runs_total', 'counter', 'Allocation cycles run (skipped ones included).', [[{}, this.allocationRuns]]);
+    l.metric(
+      'meso_master_allocation_skipped_total',
+      'counter',
+      'Allocation cycles not computed: nothing they depend on (the model, the live filters) changed since a cycle that decided nothing.',
+      [[{}, this.allocationSkipped]],
+    );
+    const computed = this.allocationRuns - this.allocationSkipped;
+    l.out.push('# HELP meso_master_allocation_duration_seconds Duration of computed allocation cycles.', '# TYPE meso_master_allocation_duration_seconds histogram');
     ALLOCATION_BUCKETS.forEach((le, i) => l.out.push(`meso_master_allocation_duration_seconds_bucket{le="${le}"} ${this.allocationBuckets[i] ?? 0}`));
     l.out.push(
-      `meso_master_allocation_duration_seconds_bucket{le="+Inf"} ${this.allocationRuns}`,
+      `meso_master_allocation_duration_seconds_bucket{le="+Inf"} ${computed}`,
       `meso_master_allocation_duration_seconds_sum ${this.allocationSecondsSum}`,
-      `meso_master_allocation_duration_seconds_count ${this.allocationRuns}`,
+      `meso_master_allocation_duration_seconds_count ${computed}`,
     );
     l.metric('meso_master_status_updates_received_total', 'counter', 'Status updates received from agents.', [[{}, this.statusUpdatesReceived]]);
     l.metric('meso_master_status_updates_forwarded_total', 'counter', 'Status updates forwarded to frameworks.', [[{}, this.statusUpdatesForwarded]]);
