@@ -63,7 +63,8 @@ export async function startMaster(image: string, session: string, taken: Set<num
 /** An agent named `agent-N` with attribute rack:rN, its own server port and port range. */
 export async function startAgent(image: string, session: string, master: string, n: number, taken: Set<number>): Promise<AgentSpec> {
   const port = await freePort(taken);
-  const ports = await freePortRange(50, taken);
+  // Below the kernel's ephemeral range (32768+), so no outgoing connection can hold a task's port.
+  const ports = await freePortRange(50, taken, { from: 20_000, to: 32_768 });
   const hostname = `agent-${n}`;
   const rack = `r${n}`;
   const resources = `cpus:${AGENT_RESOURCES.cpus};mem:${AGENT_RESOURCES.mem};disk:${AGENT_RESOURCES.disk};ports:[${ports[0]}-${ports[1]}]`;
