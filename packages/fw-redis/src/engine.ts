@@ -455,11 +455,14 @@ export class RedisEngine {
       const seen = await Promise.all(targets.map(async (m) => [m.taskId, await this.prober.probe(m.taskId, m, () => this.clock.now())] as const));
       const at = this.clock.now();
       for (const [taskId, o] of seen) {
-        if (o) {
-          this.observations.set(taskId, o);
+        if (o.ok) {
+          const f = this.failing.get(taskId);
+          if (f) this.log.info(`${taskId} answers again after ${f.count} failed probe(s)`);
+          this.observations.set(taskId, o.observation);
           this.failing.delete(taskId);
         } else {
           const f = this.failing.get(taskId);
+          if (!f) this.log.info(`probe of ${taskId} failed: ${o.reason}`);
           this.failing.set(taskId, { since: f?.since ?? at, count: (f?.count ?? 0) + 1 });
         }
       }

@@ -8,20 +8,29 @@ export interface ServerAddress {
   port: number;
 }
 
+/** What one probe saw: the server's INFO, or why it did not answer. */
+export type ProbeResult = { ok: true; observation: Observation } | { ok: false; reason: string };
+
 /**
  * fw-redis's connections to the servers it runs: one ioredis client per member, reconnecting
  * by itself; commands fail fast while a server is away (no offline queue) so a probe of a dead
- * server answers "no" at once instead of waiting.
+ * server answers "no" at once instead of waiting. A client made a moment ago is given up to the
+ * probe timeout to connect first: its first probe must not fail just because the connection is
+ * still being set up.
  */
 export class Prober {
-  private readonly clients = new Map<string, { client: Redis; key: string }>();
+  private readonly clients = new Map<string, { client: Redis; key: string; connectedOnce: Promise<boolean> }>();
 
   constructor(private readonly timeoutMs: number) {}
 
   private client(taskId: string, addr: ServerAddress): Redis {
+    return this.entry(taskId, addr).client;
+  }
+
+  private entry(taskId: string, addr: ServerAddress): { client: Redis; connectedOnce: Promise<boolean> } {
     const key = `${addr.ip}:${addr.port}`;
     const existing = this.clients.get(taskId);
-    if (existing && existing.key === key) return existing.client;
+    if (existing && existing.key === key) return existing;
     existing?.client.disconnect();
     const client = new Redis({
       host: addr.ip,
@@ -36,17 +45,30 @@ export class Prober {
       retryStrategy: () => Math.max(100, Math.min(500, this.timeoutMs)),
     });
     client.on('error', () => undefined);
-    this.clients.set(taskId, { client, key });
-    return client;
+    // Settles true at the first connection, false if none within the timeout (a later probe
+    // then fails fast like any probe of a server that is away).
+    const connectedOnce = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.timeoutMs);
+      timer.unref();
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    const entry = { client, key, connectedOnce };
+    this.clients.set(taskId, entry);
+    return entry;
   }
 
-  /** INFO of a server, or undefined when it does not answer. */
-  async probe(taskId: string, addr: ServerAddress, nowMs: () => number): Promise<Observation | undefined> {
+  /** INFO of a server, or why it did not answer. */
+  async probe(taskId: string, addr: ServerAddress, nowMs: () => number): Promise<ProbeResult> {
+    const { client, connectedOnce } = this.entry(taskId, addr);
     try {
-      const text = await this.client(taskId, addr).info();
-      return observationOf(parseInfo(text), nowMs());
-    } catch {
-      return undefined;
+      if (!(await connectedOnce)) return { ok: false, reason: `no connection to ${addr.ip}:${addr.port} within ${this.timeoutMs} ms (${client.status})` };
+      const text = await client.info();
+      return { ok: true, observation: observationOf(parseInfo(text), nowMs()) };
+    } catch (e) {
+      return { ok: false, reason: `${(e as Error).message} (${client.status})` };
     }
   }
 
