@@ -34,7 +34,7 @@ async function restarted(options: { aware?: boolean; reregister?: number; remova
   const clock = new FakeClock();
   const opts = { agentReregisterTimeoutMs: options.reregister ?? 10_000, agentRemovalTimeoutMs: options.removal ?? 60_000 };
   fx = await MasterFixture.create(opts, store, clock);
-  const agent = fx.registerAgent();
+  const agent = await fx.registerAgent();
   const fw = await fx.subscribe({ failoverTimeout: 3600, ...(options.aware ? { capabilities: AWARE } : {}) });
   await launchOne(fw, 't');
   await fx.close();
@@ -50,6 +50,7 @@ describe('master restart', () => {
     fx!.allocate();
     expect(fx!.master.model.offers.size).toBe(0);
     registerAgent(fx!.master, reregistration(agentId, fw.id, 't'), new FakeAgentLink());
+    await fx!.master.registryWritten();
     expect(fx!.master.model.agents.get(agentId)?.status).toBe('ACTIVE');
     expect([...fx!.master.model.tasks.values()].map((t) => [t.taskId, t.state])).toEqual([['t', TaskState.TASK_RUNNING]]);
     expect(fx!.master.model.agents.get(agentId)?.used.toString()).toBe('cpus:1;mem:256');
@@ -76,6 +77,7 @@ describe('master restart', () => {
     await rec([{ taskId: { value: 'other' } }]); // no agent named: waits for every recovering agent
     expect(fw.link.take('update')).toEqual([]);
     registerAgent(fx!.master, reregistration(agentId, fw.id, 't'), new FakeAgentLink());
+    await fx!.master.registryWritten();
     expect(fw.link.take('update').map((u) => [u.status?.taskId?.value, u.status?.state, u.status?.reason])).toEqual([
       ['t', TaskState.TASK_RUNNING, TaskStatus_Reason.REASON_RECONCILIATION],
       ['other', TaskState.TASK_LOST, TaskStatus_Reason.REASON_RECONCILIATION],
@@ -96,6 +98,7 @@ describe('master restart', () => {
     expect(fw.link.take('update')).toEqual([]); // not a premature TASK_LOST
     const link = new FakeAgentLink();
     registerAgent(fx!.master, reregistration(agentId, fw.id, 't'), link);
+    await fx!.master.registryWritten();
     expect(link.take('killTask').map((k) => k.taskId?.value)).toEqual(['t']);
   });
 
@@ -114,7 +117,7 @@ describe('master restart', () => {
     const clock = new FakeClock();
     const opts = { agentPingIntervalSeconds: 1, maxMissedPings: 1, agentRemovalTimeoutMs: 60_000 };
     fx = await MasterFixture.create(opts, store, clock);
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     clock.advance(2000);
     expect(fx.master.model.agents.get(agent.id)?.status).toBe('UNREACHABLE');
     await fx.close();

@@ -120,13 +120,15 @@ export class MasterFixture {
     };
   }
 
-  registerAgent(info: DeepPartial<RegisterAgent['agentInfo']> = {}, extra: DeepPartial<RegisterAgent> = {}): { id: string; link: FakeAgentLink } {
+  /** Registers an agent and waits for its answer (sent once the registry has the agent). */
+  async registerAgent(info: DeepPartial<RegisterAgent['agentInfo']> = {}, extra: DeepPartial<RegisterAgent> = {}): Promise<{ id: string; link: FakeAgentLink }> {
     const link = new FakeAgentLink();
     const reg = RegisterAgent.fromPartial({
       agentInfo: { hostname: 'h1', endpoint: '127.0.0.1:5051', resources: scalars({ cpus: 4, mem: 4096 }), ...info },
       ...extra,
     });
     const id = registerAgent(this.master, reg, link);
+    await this.master.registryWritten();
     link.take('registered');
     return { id, link };
   }

@@ -196,6 +196,19 @@ export class Master {
     return persisted;
   }
 
+  /**
+   * Writes an agent's admission to the registry ahead of its `agentAdmitted` command (see
+   * `Registry.recordAdmissionAhead`); undefined when the registry has it already.
+   */
+  persistAgentAhead(agent: { id: string; hostname: string; endpoint: string }, at: number): Promise<void> | undefined {
+    return this.registry.recordAdmissionAhead(agent, at, this.model);
+  }
+
+  /** Resolves when every registry write issued so far has settled (durable or failed). */
+  registryWritten(): Promise<void> {
+    return this.registry.flush();
+  }
+
   /** The Prometheus text of the master's metrics now. */
   renderMetrics(): string {
     this.metrics.deferredReconciliations = this.deferredCalls.count('reconcile');

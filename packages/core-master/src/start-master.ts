@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AgentLinkService, createPortMux, OperatorService, SchedulerService } from '@meso/proto';
-import { FileStateStore, StateError } from '@meso/state';
+import { LogStateStore, StateError } from '@meso/state';
 import { MasterError } from './errors.js';
 import { Master } from './master.js';
 import { resolveMasterOptions, type MasterOptions } from './options.js';
@@ -38,7 +38,7 @@ function listen(server: import('node:net').Server, port: number, host: string): 
 }
 
 /**
- * Starts a master: opens the registry under `<workDir>/registry`, recovers frameworks
+ * Starts a master: opens the registry under `<workDir>/registry` (a `LogStateStore`), recovers frameworks
  * known from earlier runs, and serves gRPC (Scheduler, AgentLink, Operator) and HTTP
  * (/state, /health, /metrics) on one port.
  */
@@ -47,12 +47,15 @@ export async function startMaster(options: MasterOptions): Promise<MasterHandle>
   const resolved = resolveMasterOptions(fromEnv ? { ...options, faultInjection: fromEnv } : options);
   const logger = resolved.logger;
   if (resolved.faultInjection.length > 0) logger.warn('FAULT INJECTION is on (test only): messages will be dropped or delayed', { rules: resolved.faultInjection });
-  const store = await FileStateStore.open(join(resolved.workDir, 'registry'));
+  // One snapshot and a log, read back in bulk; a registry of the older file-per-key layout
+  // is migrated on open (see @meso/state's LogStateStore).
+  let store: LogStateStore | undefined;
   let master: Master;
   try {
+    store = await LogStateStore.open(join(resolved.workDir, 'registry'));
     master = await Master.create(resolved, store);
   } catch (e) {
-    await store.close();
+    await store?.close();
     if (e instanceof StateError && e.code === 'STATE_CORRUPT') {
       // Never start on a partial registry: frameworks or agents would be silently forgotten.
       throw new MasterError('REGISTRY_CORRUPT', `the registry cannot be read back, refusing to start: ${e.message}`, e.path, { cause: e });

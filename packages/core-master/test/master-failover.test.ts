@@ -1,8 +1,9 @@
 // Master restarts, partitions and agent removal over loopback (ReconciliationTest,
 // MasterSlaveReconciliationTest and PartitionTest scenarios of Mesos, master side).
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FrameworkInfo_Capability, silentLogger, TaskState, TaskStatus_Reason } from '@meso/proto';
+import { FileStateStore, LogStateStore } from '@meso/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMaster, type MasterOptions } from '../src/index.js';
 import { TestCluster, TestFramework, waitFor } from './harness.js';
@@ -77,15 +78,35 @@ describe('master restart', () => {
     expect(s.tasks.map((t) => [t.id, t.state])).toEqual([['t', 'TASK_RUNNING']]);
   });
 
+  it('a master started on a registry of the older file-per-key layout keeps its agents and frameworks (migrated on open)', async () => {
+    const options = { agentReregisterTimeoutMs: 10_000 };
+    const { c, agent, fw } = await running(options);
+    await c.master.close();
+    const registry = join(c.workDir, 'registry');
+    await toFilePerKeyLayout(registry);
+    expect((await readdir(join(registry, 'agents'))).length).toBe(1);
+    await c.restart(options);
+    expect(await readdir(registry)).not.toContain('agents'); // migrated: the old files are gone
+    const s = await c.state();
+    expect(s.agents.map((a) => [a.id, a.status])).toEqual([[agent.agentId, 'RECOVERING']]);
+    expect(s.frameworks.map((f) => f.id)).toEqual([fw.frameworkId]);
+    const again = await resubscribe(c, fw.frameworkId);
+    await c.agent({ id: { value: agent.agentId } }, { tasks: [reportedTask(fw.frameworkId, 't')] });
+    await again.call('reconcile', { tasks: [{ taskId: { value: 't' }, agentId: { value: agent.agentId } }] });
+    expect(await nextUpdate(again, 't')).toMatchObject({ state: TaskState.TASK_RUNNING, reason: TaskStatus_Reason.REASON_RECONCILIATION });
+    expect((await c.state()).agents.map((a) => [a.id, a.status])).toEqual([[agent.agentId, 'ACTIVE']]);
+  });
+
   it.each([
-    ['truncated', (text: string) => text.slice(0, Math.floor(text.length / 2))],
-    ['altered (checksum)', (text: string) => text.replace('"name":"test"', '"name":"tampered"')],
-  ])('refuses to start on a %s registry file, naming the file', async (_what, damage) => {
+    ['is truncated', 'state.snapshot', (text: string) => text.slice(0, Math.floor(text.length / 2))],
+    ['was altered (checksum)', 'state.snapshot', (text: string) => text.replace('"name":"test"', '"name":"tampered"')],
+  ])('refuses to start on a registry whose snapshot %s, naming the file', async (_what, file, damage) => {
     const { c } = await running({});
     await c.master.close();
-    const dir = join(c.workDir, 'registry', 'frameworks');
-    const [file] = await readdir(dir);
-    const path = join(dir, file ?? '');
+    const registry = join(c.workDir, 'registry');
+    await toFilePerKeyLayout(registry);
+    await (await LogStateStore.open(registry)).close(); // migrated into a snapshot
+    const path = join(registry, file);
     const text = await readFile(path, 'utf8');
     const damaged = damage(text);
     expect(damaged).not.toBe(text);
@@ -94,7 +115,31 @@ describe('master restart', () => {
     await expect(started).rejects.toMatchObject({ code: 'REGISTRY_CORRUPT', field: path });
     await expect(started).rejects.toThrow(path);
   });
+
+  it('refuses to start on a registry log damaged before its last line, naming the file', async () => {
+    const { c } = await running({});
+    await c.master.close();
+    const registry = join(c.workDir, 'registry');
+    const log = (await readdir(registry)).find((n) => n.endsWith('.log')) ?? '';
+    const path = join(registry, log);
+    const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '');
+    expect(lines.length).toBeGreaterThanOrEqual(2); // the agent, then the framework
+    await writeFile(path, [(lines[0] ?? '').replace('"status":"ADMITTED"', '"status":"GONE"'), ...lines.slice(1), ''].join('\n'));
+    const started = startMaster({ port: 0, workDir: c.workDir, logger: silentLogger });
+    await expect(started).rejects.toMatchObject({ code: 'REGISTRY_CORRUPT', field: path });
+  });
 });
+
+/** Rewrites a registry (closed) in the file-per-key layout masters used before the log. */
+async function toFilePerKeyLayout(registry: string): Promise<void> {
+  const current = await LogStateStore.open(registry);
+  const entries = await current.list('');
+  await current.close();
+  await rm(registry, { recursive: true });
+  const old = await FileStateStore.open(registry);
+  for (const e of entries) await old.put(e.key, e.value);
+  await old.close();
+}
 
 describe('partitions', () => {
   it('MasterSlaveReconciliationTest.ReconcileLostTask: an agent re-registering without a task the master knew makes it LOST', async () => {

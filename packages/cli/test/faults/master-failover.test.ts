@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '@meso/sdk-scheduler';
@@ -38,8 +38,20 @@ describe('master kill -9 and restart on the same work dir', () => {
     await leaves.close();
     // Its disconnect is durable before the master dies (a framework still subscribed at a
     // master's death gets the agents' re-registration window, 10 min, as a floor instead).
-    const record = join(master.workDir, 'registry', 'frameworks', `${leavesId}.json`);
-    await waitFor(`the disconnect in ${record}`, async () => (await readFile(record, 'utf8')).includes('disconnectedTime'));
+    // The registry's log (@meso/state's LogStateStore): lines of `<sha256> [records]`.
+    const registry = join(master.workDir, 'registry');
+    await waitFor(`the disconnect in the registry log in ${registry}`, async () => {
+      const logs = (await readdir(registry)).filter((n) => n.endsWith('.log'));
+      const lines = (await Promise.all(logs.map((n) => readFile(join(registry, n), 'utf8')))).join('').split('\n');
+      const records = lines.flatMap((line) => {
+        try {
+          return JSON.parse(line.slice(65)) as { k: string; d?: { disconnectedTime?: number } }[];
+        } catch {
+          return [];
+        }
+      });
+      return records.filter((r) => r.k === `frameworks/${leavesId}`).at(-1)?.d?.disconnectedTime !== undefined;
+    });
 
     // The master dies before the leaving framework's failover timeout has run out.
     await master.proc.kill9();

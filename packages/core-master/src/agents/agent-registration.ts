@@ -10,8 +10,9 @@ import {
   type RegisterAgent,
   type Task,
 } from '@meso/proto';
-import { MasterError } from '../errors.js';
+import { isMasterError, MasterError, protocolCodeOf } from '../errors.js';
 import type { AgentLink } from '../links.js';
+import type { MasterCommand } from '../model/commands.js';
 import type { AgentConnection, Master } from '../master.js';
 import { answerDeferredCalls, masterUpdate, sendPendingKills } from '../calls/task-calls.js';
 import { awayTask, taskKey, tasksOnAgent, type ExecutorRecord, type TaskRecord } from '../model/model.js';
@@ -107,18 +108,64 @@ function reportedExecutors(master: Master, agentId: string, reg: RegisterAgent):
  * Sends `registered` on the link and starts pinging. Throws MasterError (the caller
  * answers `refused`) for bad input, and AGENT_GONE for an agent removed after its removal
  * timeout (told first to shut down the frameworks it reports).
+ *
+ * As Mesos's registrar, the registry is written first: when the agent's registry document
+ * changes (a new agent, one returning from UNREACHABLE, a new endpoint), nothing happens
+ * until that write is durable (the agent is neither in the model as ACTIVE nor answered;
+ * a burst of such writes shares one fsync through the store's group commit), then the
+ * agent is admitted as above (or refused, answered `refused` on the link). An agent
+ * re-registering unchanged after a master restart has nothing to write and is admitted at once.
  */
 export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLink): string {
   const info = reg.agentInfo;
   if (!info) throw new MasterError('INVALID_ARGUMENT', 'agent_info is required', 'agent_info');
   if (!info.hostname) throw new MasterError('INVALID_ARGUMENT', 'hostname is required', 'agent_info.hostname');
   const { total, staticResources, checkpointed } = registeredResources(agentResources(reg), reg.checkpointedResources);
-  const attributes = attributesFromWire(info.attributes);
   const reregistered = !!info.id?.value;
   const agentId = info.id?.value || master.ids.agentId();
   const now = master.now();
   if (master.model.goneAgents.has(agentId)) refuseGoneAgent(master, agentId, reg, link);
+  const agent: AdmittedAgent = { id: agentId, hostname: info.hostname, endpoint: info.endpoint, version: info.version, bootId: info.bootId, attributes: attributesFromWire(info.attributes), total, isolators: [...info.isolators], staticResources, checkpointed };
+  const durable = master.persistAgentAhead(agent, now);
+  if (!durable) {
+    admit(master, reg, link, agent, now);
+    return agentId;
+  }
+  durable.then(
+    () => {
+      if (master.isClosed) return;
+      try {
+        if (master.model.goneAgents.has(agentId)) refuseGoneAgent(master, agentId, reg, link); // gone while written
+        admit(master, reg, link, agent, now);
+      } catch (e) {
+        refuse(master, link, e);
+      }
+    },
+    (e: unknown) => refuse(master, link, new MasterError('INTERNAL', `the registry could not be written: ${(e as Error)?.message}`, undefined, { cause: e })),
+  );
+  return agentId;
+}
 
+/** Answers `refused` on a link whose registration failed after the registry write. */
+function refuse(master: Master, link: AgentLink, e: unknown): void {
+  if (!isMasterError(e)) master.logger.error('agent registration failed unexpectedly', { error: e, stack: (e as Error)?.stack });
+  const code = isMasterError(e) ? protocolCodeOf(e) : 'INTERNAL';
+  master.metrics.countError(code);
+  try {
+    link.send({ message: { $case: 'refused', value: { code, message: isMasterError(e) ? e.reason : 'internal error during registration', field: isMasterError(e) ? (e.field ?? '') : '' } } });
+    link.close();
+  } catch {
+    /* already closed */
+  }
+}
+
+/** The agent's record in an `agentAdmitted` command. */
+type AdmittedAgent = Extract<MasterCommand, { type: 'agentAdmitted' }>['agent'];
+
+/** The admission proper, once the registry has the agent. */
+function admit(master: Master, reg: RegisterAgent, link: AgentLink, agent: AdmittedAgent, now: number): void {
+  const agentId = agent.id;
+  const reregistered = !!reg.agentInfo?.id?.value;
   const previous = master.agentConnections.get(agentId);
   if (previous) {
     master.options.clock.clearTimeout(previous.pingTimer);
@@ -174,9 +221,10 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
     }),
   );
 
+  const settled = [...reportedKeys, ...unreported.filter((t) => t.agentId === agentId).map((t) => taskKey(t.frameworkId, t.taskId))];
   master.commitLocal({
     type: 'agentAdmitted',
-    agent: { id: agentId, hostname: info.hostname, endpoint: info.endpoint, version: info.version, bootId: info.bootId, attributes, total, isolators: [...info.isolators], staticResources, checkpointed },
+    agent,
     reregistered,
     tasks,
     executors: reregistered ? reportedExecutors(master, agentId, reg) : [],
@@ -217,9 +265,7 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
   }
   startPinging(master, agentId, conn);
   if (master.model.agents.get(agentId)?.maintenance === 'DRAINING') killTasksForDrain(master, agentId);
-  const settled = [...reportedKeys, ...unreported.filter((t) => t.agentId === agentId).map((t) => taskKey(t.frameworkId, t.taskId))];
   answerDeferredCalls(master, { agentId, taskKeys: settled });
-  master.logger.info(reregistered ? 'agent re-registered' : 'agent registered', { agentId, hostname: info.hostname, resources: total.toString(), tasks: tasks.length });
+  master.logger.info(reregistered ? 'agent re-registered' : 'agent registered', { agentId, hostname: agent.hostname, resources: agent.total.toString(), tasks: tasks.length });
   master.requestAllocation();
-  return agentId;
 }

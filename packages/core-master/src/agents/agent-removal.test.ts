@@ -20,7 +20,7 @@ async function launchOne(fw: FakeFramework, taskId: string): Promise<void> {
 /** Registers, launches one task of a plain and one of a partition-aware framework, then partitions the agent. */
 async function partitioned(options: { removal?: number } = {}) {
   fx = await MasterFixture.create({ agentPingIntervalSeconds: 1, maxMissedPings: 2, agentRemovalTimeoutMs: options.removal ?? 60_000 });
-  const agent = fx.registerAgent();
+  const agent = await fx.registerAgent();
   const plain = await fx.subscribe({ name: 'plain' });
   const aware = await fx.subscribe({ name: 'aware', capabilities: [FrameworkInfo_Capability.PARTITION_AWARE] });
   await launchOne(plain, 'p');
@@ -74,6 +74,7 @@ describe('agent removal after a partition', () => {
     const { agent, plain, aware } = await partitioned({ removal: 2000 });
     fx!.clock.advance(1000);
     registerAgent(fx!.master, returning(agent.id, plain.id, aware.id), new FakeAgentLink());
+    await fx!.master.registryWritten();
     expect(plain.link.take('update').map((u) => u.status?.state)).toEqual([TaskState.TASK_RUNNING]);
     expect(aware.link.take('update').map((u) => u.status?.state)).toEqual([TaskState.TASK_RUNNING]);
     fx!.clock.advance(1500); // past the old removal deadline, before the new link misses pings

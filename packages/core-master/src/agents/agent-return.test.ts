@@ -28,7 +28,7 @@ async function launchOne(fw: FakeFramework, taskId: string): Promise<void> {
 /** Pings: 1 s, 3 missed => unreachable after 4 s of silence. */
 async function partitioned(info: typeof AWARE | { name: string } = AWARE) {
   fx = await MasterFixture.create({ agentPingIntervalSeconds: 1, maxMissedPings: 3 });
-  const agent = fx.registerAgent();
+  const agent = await fx.registerAgent();
   const fw = await fx.subscribe(info);
   await launchOne(fw, 't');
   fx.clock.advance(4000);
@@ -37,9 +37,10 @@ async function partitioned(info: typeof AWARE | { name: string } = AWARE) {
   return { agent, fw };
 }
 
-function reregister(agentId: string, tasks: DeepPartial<RegisterAgent>['tasks'] = []): FakeAgentLink {
+async function reregister(agentId: string, tasks: DeepPartial<RegisterAgent>['tasks'] = []): Promise<FakeAgentLink> {
   const link = new FakeAgentLink();
   registerAgent(fx!.master, RegisterAgent.fromPartial({ agentInfo: { id: { value: agentId }, hostname: 'h1', resources: scalars({ cpus: 4, mem: 4096 }) }, tasks }), link);
+  await fx!.master.registryWritten();
   link.take('registered');
   return link;
 }
@@ -76,7 +77,7 @@ describe('an UNREACHABLE agent that returns without its task', () => {
   it('ends the task TASK_DROPPED for a partition-aware framework instead of leaving it UNREACHABLE', async () => {
     const { agent, fw } = await partitioned();
     expect(recorded(fw.id)).toBe(TaskState.TASK_UNREACHABLE);
-    reregister(agent.id);
+    await reregister(agent.id);
     expect(fw.link.take('update').map((u) => [u.status?.state, u.status?.reason])).toEqual([[TaskState.TASK_DROPPED, TaskStatus_Reason.REASON_RECONCILIATION]]);
     expect(recorded(fw.id)).toBe(TaskState.TASK_DROPPED);
     expect(await reconciled(fw)).toEqual([TaskState.TASK_DROPPED]);
@@ -86,7 +87,7 @@ describe('an UNREACHABLE agent that returns without its task', () => {
   it('sends nothing more to a framework that is not partition-aware (it had TASK_LOST)', async () => {
     const { agent, fw } = await partitioned({ name: 'plain' });
     expect(recorded(fw.id)).toBe(TaskState.TASK_LOST);
-    reregister(agent.id);
+    await reregister(agent.id);
     expect(fw.link.take('update')).toEqual([]);
     expect(recorded(fw.id)).toBe(TaskState.TASK_LOST);
   });
@@ -98,7 +99,7 @@ describe('a task that ended while its agent was UNREACHABLE', () => {
     ['not partition-aware', { name: 'plain' }],
   ])('%s: the agent’s FINISHED wins over the master’s guess, resources released once', async (_what, info) => {
     const { agent, fw } = await partitioned(info);
-    const link = reregister(agent.id, running(fw.id, TaskState.TASK_FINISHED));
+    const link = await reregister(agent.id, running(fw.id, TaskState.TASK_FINISHED));
     expect(fw.link.take('update')).toEqual([]);
     handleAgentMessage(fx!.master, agent.id, link, update(agent.id, fw.id, TaskState.TASK_FINISHED, 'u1'));
     expect(fw.link.take('update').map((u) => u.status?.state)).toEqual([TaskState.TASK_FINISHED]);
@@ -112,7 +113,7 @@ describe('a task that ended while its agent was UNREACHABLE', () => {
   it('reported RUNNING on return it is adopted again; its FINISHED then releases it once', async () => {
     const { agent, fw } = await partitioned();
     // The agent is back (reporting the task RUNNING: adopted again), then the task ends.
-    const link = reregister(agent.id, running(fw.id));
+    const link = await reregister(agent.id, running(fw.id));
     expect(recorded(fw.id)).toBe(TaskState.TASK_RUNNING);
     expect(fx!.master.model.agents.get(agent.id)?.used.toString()).toBe('cpus:1;mem:256');
     handleAgentMessage(fx!.master, agent.id, link, update(agent.id, fw.id, TaskState.TASK_FINISHED, 'u1'));
@@ -124,7 +125,7 @@ describe('a task that ended while its agent was UNREACHABLE', () => {
 describe('KILL of a task whose agent is away', () => {
   it('DISCONNECTED: no answer yet; KillTask when the agent re-registers with the task; KILLED when it confirms', async () => {
     fx = await MasterFixture.create();
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe(AWARE);
     await launchOne(fw, 't');
     agentLinkClosed(fx.master, agent.id, agent.link);
@@ -132,7 +133,7 @@ describe('KILL of a task whose agent is away', () => {
     expect(fw.link.take('update')).toEqual([]);
     expect(recorded(fw.id)).toBe(TaskState.TASK_STAGING);
     expect(fx.master.renderMetrics()).toContain('meso_master_kills_deferred 1');
-    const link = reregister(agent.id, running(fw.id));
+    const link = await reregister(agent.id, running(fw.id));
     expect(link.take('killTask').map((k) => [k.frameworkId?.value, k.taskId?.value])).toEqual([[fw.id, 't']]);
     expect(fx.master.pendingKills.size).toBe(0);
     handleAgentMessage(fx.master, agent.id, link, update(agent.id, fw.id, TaskState.TASK_KILLED, 'u1'));
@@ -145,7 +146,7 @@ describe('KILL of a task whose agent is away', () => {
     await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
     expect(fw.link.take('update').map((u) => [u.status?.state, u.status?.reason])).toEqual([[TaskState.TASK_UNREACHABLE, TaskStatus_Reason.REASON_RECONCILIATION]]);
     expect(recorded(fw.id)).toBe(TaskState.TASK_UNREACHABLE);
-    const link = reregister(agent.id, running(fw.id));
+    const link = await reregister(agent.id, running(fw.id));
     expect(link.take('killTask').map((k) => k.taskId?.value)).toEqual(['t']);
     expect(recorded(fw.id)).toBe(TaskState.TASK_RUNNING);
   });
@@ -153,7 +154,7 @@ describe('KILL of a task whose agent is away', () => {
   it('UNREACHABLE, killed again and again (a framework that kills on every answer): answered once, repeats logged at debug', async () => {
     const lines: string[] = [];
     fx = await MasterFixture.create({ agentPingIntervalSeconds: 1, maxMissedPings: 3, logger: createLogger('m', { level: 'debug', write: (l) => lines.push(l) }) });
-    fx.registerAgent();
+    await fx.registerAgent();
     const fw = await fx.subscribe(AWARE);
     await launchOne(fw, 't');
     fx.clock.advance(4000);
@@ -170,7 +171,7 @@ describe('KILL of a task whose agent is away', () => {
     const { agent, fw } = await partitioned();
     await fw.call('KILL', (f, r) => kill(fx!.master, f, r), { taskId: { value: 't' } });
     fw.link.take('update');
-    const link = reregister(agent.id);
+    const link = await reregister(agent.id);
     expect(link.take('killTask')).toEqual([]);
     expect(fx!.master.pendingKills.size).toBe(0);
     expect(fw.link.take('update').map((u) => u.status?.state)).toEqual([TaskState.TASK_DROPPED]);
@@ -178,7 +179,7 @@ describe('KILL of a task whose agent is away', () => {
 
   it('a kill remembered for an agent that becomes GONE is forgotten', async () => {
     fx = await MasterFixture.create({ agentPingIntervalSeconds: 1, maxMissedPings: 3, agentRemovalTimeoutMs: 10_000 });
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe(AWARE);
     await launchOne(fw, 't');
     fx.clock.advance(4000);

@@ -40,6 +40,7 @@ describe('agent registration', () => {
     fx = await MasterFixture.create({ agentPingIntervalSeconds: 3, maxMissedPings: 4 });
     const link = new FakeAgentLink();
     const id = registerAgent(fx.master, RegisterAgent.fromPartial({ agentInfo: { hostname: 'h', resources: scalars({ cpus: 1, mem: 64 }) } }), link);
+    await fx.master.registryWritten();
     expect(id).toBe('m1-S0');
     expect(link.take('registered')).toEqual([{ agentId: { value: 'm1-S0' }, masterId: 'm1', pingIntervalSeconds: 3, maxMissedPings: 4 }]);
     expect(fx.master.model.agents.get(id)?.status).toBe('ACTIVE');
@@ -69,7 +70,7 @@ describe('agent registration', () => {
 describe('status routing', () => {
   it('updates the task, forwards UPDATE, releases resources exactly once on a terminal update', async () => {
     fx = await MasterFixture.create();
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe();
     await launchOne(fw, 't');
     const send = (state: TaskState, uuid: string) => handleAgentMessage(fx!.master, agent.id, agent.link, statusUpdate(agent.id, fw.id, 't', state, uuid));
@@ -85,7 +86,7 @@ describe('status routing', () => {
 
   it('forwards executor messages and executor exits', async () => {
     fx = await MasterFixture.create();
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe();
     handleAgentMessage(fx.master, agent.id, agent.link, { message: { $case: 'executorMessage', value: { frameworkId: { value: fw.id }, executorId: { value: 'e' }, data: Buffer.from('hi') } } });
     handleAgentMessage(fx.master, agent.id, agent.link, { message: { $case: 'executorExited', value: { frameworkId: { value: fw.id }, executorId: { value: 'e' }, status: 3, signal: '' } } });
@@ -97,7 +98,7 @@ describe('status routing', () => {
 describe('agent loss', () => {
   it('missed pings make the agent unreachable: RESCIND, LOST / UNREACHABLE by capability, FAILURE', async () => {
     fx = await MasterFixture.create({ agentPingIntervalSeconds: 1, maxMissedPings: 3 });
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const plain = await fx.subscribe({ name: 'plain' });
     const aware = await fx.subscribe({ name: 'aware', capabilities: [FrameworkInfo_Capability.PARTITION_AWARE] });
     await launchOne(plain, 'p');
@@ -129,6 +130,7 @@ describe('agent loss', () => {
       }),
       link,
     );
+    await fx.master.registryWritten();
     expect(plain.link.take('update').map((u) => u.status?.state)).toEqual([TaskState.TASK_RUNNING]);
     expect(fx.master.model.tasks.get(taskKey(plain.id, 'p'))?.state).toBe(TaskState.TASK_RUNNING);
     expect(fx.master.model.agents.get(agent.id)?.used.toString()).toBe('cpus:1;mem:256');
@@ -136,7 +138,7 @@ describe('agent loss', () => {
 
   it('a broken link that does not come back within the window makes the agent unreachable', async () => {
     fx = await MasterFixture.create({ agentPingIntervalSeconds: 2, maxMissedPings: 2 });
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe();
     fx.allocate();
     agentLinkClosed(fx.master, agent.id, agent.link);
@@ -150,12 +152,13 @@ describe('agent loss', () => {
 
   it('a link that comes back in time keeps the agent; unreported tasks are LOST', async () => {
     fx = await MasterFixture.create({ agentPingIntervalSeconds: 2, maxMissedPings: 2 });
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe();
     await launchOne(fw, 'gone');
     agentLinkClosed(fx.master, agent.id, agent.link);
     fx.clock.advance(1000);
     registerAgent(fx.master, RegisterAgent.fromPartial({ agentInfo: { id: { value: agent.id }, hostname: 'h1', resources: scalars({ cpus: 4, mem: 4096 }) } }), new FakeAgentLink());
+    await fx.master.registryWritten();
     fx.clock.advance(4000); // past the old link's window (4 s from the break): no longer counts
     expect(fx.master.model.agents.get(agent.id)?.status).toBe('ACTIVE');
     expect(fw.link.take('update').map((u) => [u.status?.state, u.status?.reason])).toEqual([[TaskState.TASK_LOST, TaskStatus_Reason.REASON_RECONCILIATION]]);
@@ -163,7 +166,7 @@ describe('agent loss', () => {
 
   it('offers not answered within offerTimeoutMs are rescinded', async () => {
     fx = await MasterFixture.create({ offerTimeoutMs: 5000 });
-    fx.registerAgent();
+    await fx.registerAgent();
     const fw = await fx.subscribe();
     fx.allocate();
     const [offers] = fw.link.take('offers');

@@ -26,7 +26,7 @@ const status = (id: string) => agentDisplayStatus(fx!.master.model, fx!.master.m
 describe('maintenance', () => {
   it('DRAIN rescinds offers, stops offering, kills tasks gracefully with reason AGENT_DRAINING, then DRAINED; persisted', async () => {
     fx = await MasterFixture.create();
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe();
     await launchOne(fw, 't');
     fx.allocate();
@@ -47,7 +47,7 @@ describe('maintenance', () => {
 
   it('DEACTIVATE stops offers but keeps tasks; REACTIVATE offers again', async () => {
     fx = await MasterFixture.create();
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe();
     await launchOne(fw, 't');
     expect((await setMaintenance(fx.master, 'deactivate', agent.id)).status).toBe('DEACTIVATED');
@@ -70,7 +70,7 @@ describe('maintenance', () => {
     const store = new MemoryStateStore();
     const clock = new FakeClock();
     fx = await MasterFixture.create({}, store, clock);
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe({ failoverTimeout: 60 });
     await setMaintenance(fx.master, 'drain', agent.id);
     await fx.close();
@@ -85,6 +85,7 @@ describe('maintenance', () => {
       }),
       link,
     );
+    await fx.master.registryWritten();
     expect(status(agent.id)).toBe('DRAINING');
     expect(link.take('killTask').map((k) => k.taskId?.value)).toEqual(['late']);
   });

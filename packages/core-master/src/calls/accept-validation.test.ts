@@ -24,7 +24,7 @@ async function acceptError(req: Record<string, unknown>) {
 
 beforeEach(async () => {
   fx = await MasterFixture.create();
-  agentId = fx.registerAgent().id;
+  agentId = (await await fx.registerAgent()).id;
   fw = await fx.subscribe();
   fx.allocate();
 });
@@ -64,7 +64,7 @@ describe('ACCEPT validation: refused with the field and the reason, nothing allo
   });
 
   it('offers on two agents', async () => {
-    fx.registerAgent({ hostname: 'h2' });
+    await fx.registerAgent({ hostname: 'h2' });
     fx.allocate();
     const ids = offerIds();
     expect(ids).toHaveLength(2);

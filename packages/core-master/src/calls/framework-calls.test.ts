@@ -30,7 +30,7 @@ describe('SUBSCRIBE and the call context', () => {
 
   it('SUBSCRIBED comes first even when an allocation runs while the new id is persisted', async () => {
     fx = await MasterFixture.create();
-    fx.registerAgent();
+    await fx.registerAgent();
     let link: FakeFrameworkLink | undefined;
     const pending = subscribe(fx.master, SubscribeRequest.fromPartial({ frameworkInfo: { name: 'a' } }), (s) => (link = newLink(s)));
     fx.allocate(); // runs before the registry write resolves
@@ -82,7 +82,7 @@ describe('SUBSCRIBE and the call context', () => {
 describe('failover', () => {
   it('keeps tasks for failover_timeout after a disconnect, then kills them and removes the framework', async () => {
     fx = await MasterFixture.create();
-    const agent = fx.registerAgent();
+    const agent = await fx.registerAgent();
     const fw = await fx.subscribe({ failoverTimeout: 30 });
     fx.allocate();
     const offerId = [...fx.master.model.offers.keys()][0];
@@ -219,7 +219,7 @@ describe('failover timeout across master restarts (MESOS-4659 done better)', () 
     clock.advance(10_000);
     await fx.settle();
     expect(fx.master.model.removedFrameworks.has(fw.id)).toBe(true);
-    const agent = fx.registerAgent({ id: { value: 'old-S0' } }, {
+    const agent = await fx.registerAgent({ id: { value: 'old-S0' } }, {
       tasks: [{ taskId: { value: 't' }, frameworkId: { value: fw.id }, state: TaskState.TASK_RUNNING, name: 't', resources: scalars({ cpus: 1, mem: 64 }) }],
     });
     expect(agent.link.take('shutdownFramework')).toEqual([{ frameworkId: { value: fw.id } }]);
@@ -239,7 +239,7 @@ describe('other framework calls', () => {
 
   it('SUPPRESS stops offers; REVIVE resumes them and clears filters', async () => {
     fx = await MasterFixture.create();
-    fx.registerAgent();
+    await fx.registerAgent();
     const fw = await fx.subscribe({}, ['*']);
     fx.allocate();
     expect(fx.master.model.offers.size).toBe(0);

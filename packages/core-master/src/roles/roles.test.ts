@@ -68,7 +68,7 @@ describe('quota', () => {
 
   it('below what the role uses is refused naming the resource, nothing changed; above it rescinds offers that go over', async () => {
     fx = await MasterFixture.create();
-    fx.registerAgent({ resources: scalars({ cpus: 4, mem: 4096 }) });
+    await fx.registerAgent({ resources: scalars({ cpus: 4, mem: 4096 }) });
     const fw = await fx.subscribe({ roles: ['dev'] });
     fx.allocate();
     const offer = [...fx.master.model.offers.values()][0];
