@@ -45,8 +45,8 @@ export class Prober {
       retryStrategy: () => Math.max(100, Math.min(500, this.timeoutMs)),
     });
     client.on('error', () => undefined);
-    // Settles true at the first connection, false if none within the timeout (a later probe
-    // then fails fast like any probe of a server that is away).
+    // Settles true at the first connection, false if none within the timeout; either way later
+    // probes go straight to the server (failing fast while it is away).
     const connectedOnce = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), this.timeoutMs);
       timer.unref();
@@ -64,7 +64,8 @@ export class Prober {
   async probe(taskId: string, addr: ServerAddress, nowMs: () => number): Promise<ProbeResult> {
     const { client, connectedOnce } = this.entry(taskId, addr);
     try {
-      if (!(await connectedOnce)) return { ok: false, reason: `no connection to ${addr.ip}:${addr.port} within ${this.timeoutMs} ms (${client.status})` };
+      const connected = await connectedOnce;
+      if (!connected && client.status !== 'ready') return { ok: false, reason: `no connection to ${addr.ip}:${addr.port} yet (${client.status})` };
       const text = await client.info();
       return { ok: true, observation: observationOf(parseInfo(text), nowMs()) };
     } catch (e) {
