@@ -2,7 +2,8 @@ import { FrameworkInfo, Resources, TaskInfo, TaskState, TaskStatus } from '@meso
 import { describe, expect, it } from 'vitest';
 import { apply } from '../model/apply.js';
 import { createModel, type MasterModel, type TaskRecord } from '../model/model.js';
-import { stateJson, stateJsonText } from './state-json.js';
+import { stateJsonBody, stateJsonText } from './state-body.js';
+import { stateJson } from './state-json.js';
 
 const r = (x: Record<string, number>) => Resources.scalars(x);
 
@@ -46,5 +47,30 @@ describe('stateJsonText', () => {
     apply(m, { type: 'agentDisconnected', agentId: 'a2', at: 9_000 });
     same();
     expect((JSON.parse(stateJsonText(m)) as { agents: { status: string }[] }).agents.map((a) => a.status)).toEqual(['DRAINED', 'DISCONNECTED', 'ACTIVE']);
+  });
+});
+
+describe('stateJsonBody', () => {
+  it('over several cached blocks of tasks stays exact as tasks change, complete (shifting the rest) and arrive', () => {
+    const m = cluster();
+    const ids = Array.from({ length: 2500 }, (_, i) => `bulk-${i}`);
+    apply(m, { type: 'tasksLaunched', frameworkId: 'f1', agentId: 'a2', offerIds: [], tasks: ids.map((id) => task(id, 'a2')), executors: [], filters: [], at: 0 });
+    const same = (): void => expect(stateJsonText(m)).toBe(JSON.stringify(stateJson(m)));
+    same();
+    update(m, 'bulk-1500', TaskState.TASK_RUNNING); // one task in the second block
+    same();
+    update(m, 'bulk-10', TaskState.TASK_FINISHED); // leaves the first block: every later task moves up one
+    same();
+    apply(m, { type: 'tasksLaunched', frameworkId: 'f1', agentId: 'a3', offerIds: [], tasks: [task('late', 'a3')], executors: [], filters: [], at: 0 });
+    same();
+  });
+
+  it('is the same body, not made again, while no command is applied', () => {
+    const m = cluster();
+    const first = stateJsonBody(m);
+    expect(stateJsonBody(m)).toBe(first);
+    expect(first.length).toBe(Buffer.byteLength(JSON.stringify(stateJson(m))));
+    update(m, 't1', TaskState.TASK_RUNNING);
+    expect(stateJsonBody(m)).not.toBe(first);
   });
 });

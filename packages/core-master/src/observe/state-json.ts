@@ -94,7 +94,8 @@ function attributesToJson(list: readonly Attribute[]): Record<string, string | n
   return out;
 }
 
-function taskJson(t: TaskRecord): TaskJson {
+/** A task as /state shows it. */
+export function taskJson(t: TaskRecord): TaskJson {
   return {
     id: t.taskId,
     name: t.name,
@@ -112,7 +113,8 @@ function taskJson(t: TaskRecord): TaskJson {
 type AgentJson = StateJson['agents'][number];
 type FrameworkJson = StateJson['frameworks'][number];
 
-function agentJson(model: MasterModel, a: AgentRecord): AgentJson {
+/** An agent as /state shows it. */
+export function agentJson(model: MasterModel, a: AgentRecord): AgentJson {
   return {
     id: a.id,
     hostname: a.hostname,
@@ -146,7 +148,8 @@ function reservationsJson(total: Resources): Pick<AgentJson, 'reservedResources'
   };
 }
 
-function frameworkJson(f: FrameworkRecord): FrameworkJson {
+/** A framework as /state shows it. */
+export function frameworkJson(f: FrameworkRecord): FrameworkJson {
   return {
     id: f.id,
     name: f.info.name,
@@ -175,66 +178,4 @@ export function stateJson(model: MasterModel): StateJson {
     completedTasks: model.completedTasks.map(taskJson),
     outstandingOffers: model.offers.size,
   };
-}
-
-// ---------------------------------------------------------------------------------------
-// The same document as text, fast: each task's and agent's JSON is kept (beside its record,
-// in a WeakMap) with what it was made from, and made again only when one of those changed.
-// At 10k agents and 100k tasks a /state mostly joins strings instead of walking and
-// stringifying half a million objects; what changed since the last /state is re-made.
-
-interface Fragment {
-  deps: readonly unknown[];
-  text: string;
-}
-
-const taskFragments = new WeakMap<TaskRecord, Fragment>();
-const agentFragments = new WeakMap<AgentRecord, Fragment>();
-
-function fragment<K extends object>(cache: WeakMap<K, Fragment>, key: K, deps: readonly unknown[], make: () => unknown): string {
-  const hit = cache.get(key);
-  if (hit && hit.deps.length === deps.length && hit.deps.every((d, i) => d === deps[i])) return hit.text;
-  const text = JSON.stringify(make());
-  cache.set(key, { deps, text });
-  return text;
-}
-
-/** A task's JSON; its records change in place (state, statuses pushed, sandbox) or get new resources. */
-function taskText(t: TaskRecord): string {
-  const deps = [t.state, t.statuses, t.statuses.length, t.resources, t.sandbox, t.name, t.role, t.agentId, t.executorId, t.frameworkId, t.taskId];
-  return fragment(taskFragments, t, deps, () => taskJson(t));
-}
-
-/** An agent's JSON; a DRAINING agent's status depends on its tasks, so it is made every time. */
-function agentText(model: MasterModel, a: AgentRecord): string {
-  if (a.maintenance === 'DRAINING') return JSON.stringify(agentJson(model, a));
-  const deps = [a.status, a.maintenance, a.hostname, a.endpoint, a.attributes, a.total, a.used, a.offered, a.registeredTime, a.reregisteredTime, a.isolators, a.usage];
-  return fragment(agentFragments, a, deps, () => agentJson(model, a));
-}
-
-function joinTexts(items: Iterable<string>): string {
-  let out = '[';
-  let first = true;
-  for (const text of items) {
-    out += first ? text : `,${text}`;
-    first = false;
-  }
-  return `${out}]`;
-}
-
-function* mapIter<T>(items: Iterable<T>, fn: (item: T) => string): Iterable<string> {
-  for (const item of items) yield fn(item);
-}
-
-/** `JSON.stringify(stateJson(model))`, character for character, from cached fragments. */
-export function stateJsonText(model: MasterModel): string {
-  const head = JSON.stringify({ masterId: model.masterId, version: MASTER_VERSION, startTime: model.startTime / 1000 });
-  return (
-    `${head.slice(0, -1)},"agents":${joinTexts(mapIter(model.agents.values(), (a) => agentText(model, a)))}` +
-    `,"goneAgents":${JSON.stringify([...model.goneAgents.values()].map((g) => ({ id: g.id, hostname: g.hostname, goneTime: g.goneTime / 1000 })))}` +
-    `,"frameworks":${JSON.stringify([...model.frameworks.values()].map(frameworkJson))}` +
-    `,"tasks":${joinTexts(mapIter(model.tasks.values(), taskText))}` +
-    `,"completedTasks":${joinTexts(mapIter(model.completedTasks, taskText))}` +
-    `,"outstandingOffers":${model.offers.size}}`
-  );
 }

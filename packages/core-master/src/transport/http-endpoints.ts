@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setMaintenance, type MaintenanceAction } from '../agents/maintenance.js';
 import { MasterError } from '../errors.js';
 import type { Master } from '../master.js';
-import { stateJsonText } from '../observe/state-json.js';
+import { stateJsonBody } from '../observe/state-body.js';
 import { json, parseJsonBody, readBody, sendError } from './http-io.js';
 import { rolesHttp } from './roles-http.js';
 import { reservationsHttp } from './reservations-http.js';
@@ -62,10 +62,13 @@ export function httpHandler(master: Master): (req: IncomingMessage, res: ServerR
         case '/state':
         case '/master/state':
           {
-            // Built from cached per-task and per-agent JSON: fast at 10k agents / 100k tasks.
-            const text = stateJsonText(master.model);
-            res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-            res.end(text);
+            // Made of cached pieces (observe/state-body.ts): fast at 10k agents / 100k tasks,
+            // nothing to make while the model is unchanged; written as they are, not joined.
+            const body = stateJsonBody(master.model);
+            res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+            res.cork();
+            for (const chunk of body.chunks) res.write(chunk);
+            res.end();
           }
           return;
         case '/health':
