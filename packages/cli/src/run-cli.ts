@@ -9,6 +9,7 @@ import { masterCommand } from './commands/master.js';
 import { quotaCommand } from './commands/quota.js';
 import { rolesCommand } from './commands/roles.js';
 import { redisCommand } from './commands/redis.js';
+import { reserveCommand, unreserveCommand, volumesCommand } from './commands/reservations.js';
 import { simAgentsCommand } from './commands/sim-agents.js';
 import { stateCommand } from './commands/state.js';
 
@@ -20,6 +21,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   state: { run: stateCommand, summary: 'Show agents, frameworks and tasks.' },
   roles: { run: rolesCommand, summary: 'List roles (weight, quota, allocation, frameworks) or set their weights.' },
   quota: { run: quotaCommand, summary: "List, set or remove roles' quota." },
+  reserve: { run: reserveCommand, summary: "List agents' reservations, or reserve an agent's resources for a role." },
+  unreserve: { run: unreserveCommand, summary: "Give an agent's reserved resources back (unreserve)." },
+  volumes: { run: volumesCommand, summary: 'List, create or destroy persistent volumes.' },
   app: { run: appCommand, summary: 'Deploy, list, show, scale, restart and remove services on fw-marathon.' },
   job: { run: jobCommand, summary: 'Add, list, run, inspect and remove scheduled jobs on fw-chronos.' },
   batch: { run: batchCommand, summary: 'Submit, follow, list, kill and explain batch jobs on fw-batch.' },
