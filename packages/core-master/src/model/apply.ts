@@ -155,6 +155,33 @@ function admitAgent(model: MasterModel, cmd: MasterCommand & { type: 'agentAdmit
 }
 
 /**
+ * Commands that change no task record (state, statuses, sandbox, resources...) and neither
+ * `tasks` nor `completedTasks` (an acknowledgement only clears `unacknowledged`): they leave
+ * `tasksVersion` as it is. A command not listed moves it.
+ */
+const LEAVE_TASKS_ALONE: ReadonlySet<MasterCommand['type']> = new Set<MasterCommand['type']>([
+  'offersCreated',
+  'offersRemoved',
+  'agentUsageReported',
+  'statusAcknowledged',
+  'rolesSuppressed',
+  'rolesRevived',
+  'weightsSet',
+  'quotaSet',
+  'agentResourcesUpdated',
+  'agentMaintenanceSet',
+  'agentDisconnected',
+  'agentUnreachable',
+  'agentRecovered',
+  'frameworkSubscribed',
+  'frameworkRecovered',
+  'frameworkDisconnected',
+  'frameworkUpdated',
+  'frameworkRemovalRecovered',
+  'executorRemoved',
+]);
+
+/**
  * The one write path of the master's in-memory state: carries out a command. Pure with
  * respect to I/O (no sends, no timers, no disk); what to tell agents and frameworks is
  * decided by the caller from the same command. Unknown ids are ignored, so replaying or
@@ -164,6 +191,7 @@ function admitAgent(model: MasterModel, cmd: MasterCommand & { type: 'agentAdmit
 export function apply(model: MasterModel, cmd: MasterCommand): void {
   model.version++;
   if (cmd.type !== 'agentUsageReported' && cmd.type !== 'statusAcknowledged') model.allocationVersion++;
+  if (!LEAVE_TASKS_ALONE.has(cmd.type)) model.tasksVersion++;
   switch (cmd.type) {
     case 'agentAdmitted':
       admitAgent(model, cmd);

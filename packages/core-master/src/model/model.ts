@@ -181,6 +181,8 @@ export interface MasterModel {
    * allocation cycle would decide what the last one decided.
    */
   allocationVersion: number;
+  /** Commands applied so far that may change a task record or the task lists (every command but those listed in `apply` as leaving tasks alone). */
+  tasksVersion: number;
 }
 
 /** Key of a task in `MasterModel.tasks`. */
@@ -218,6 +220,7 @@ export function createModel(masterId: string, startTime: number, completedTaskLi
     quotas: new Map(),
     version: 0,
     allocationVersion: 0,
+    tasksVersion: 0,
   };
 }
 

@@ -6,16 +6,25 @@ import type { AgentRecord, MasterModel } from './model.js';
  * An agent as the allocator sees it, remembered beside the record until its total, used or
  * offered (immutable Resources, replaced on change) or its activity changes: an allocation
  * cycle at 10k agents then subtracts, and allocates a view, only for the agents that changed
- * since the last one.
+ * since the last one. total − used is remembered apart: while frameworks are offered and
+ * decline an agent over and over, only `offered` changes, and with none outstanding
+ * `available` is total − used as it was.
  */
-const views = new WeakMap<AgentRecord, { used: Resources; offered: Resources; view: AllocatorAgent }>();
+const views = new WeakMap<AgentRecord, { used: Resources; unused: Resources; offered: Resources; view: AllocatorAgent }>();
 function agentView(a: AgentRecord): AllocatorAgent {
   const active = a.status === 'ACTIVE' && a.maintenance === undefined;
   const hit = views.get(a);
   if (hit && hit.view.total === a.total && hit.used === a.used && hit.offered === a.offered && hit.view.active === active) return hit.view;
-  const view: AllocatorAgent = { id: a.id, total: a.total, available: a.total.subtract(a.used).subtract(a.offered), active };
-  views.set(a, { used: a.used, offered: a.offered, view });
+  const unused = hit && hit.view.total === a.total && hit.used === a.used ? hit.unused : a.total.subtract(a.used);
+  const available = a.offered.isEmpty() ? unused : unused.subtract(a.offered);
+  const view: AllocatorAgent = { id: a.id, total: a.total, available, active };
+  views.set(a, { used: a.used, unused, offered: a.offered, view });
   return view;
+}
+
+/** total − used − offered of an agent (remembered as for the allocator). */
+export function agentAvailable(a: AgentRecord): Resources {
+  return agentView(a).available;
 }
 
 /**

@@ -9,6 +9,8 @@ import { agentJson, frameworkJson, taskJson } from './state-json.js';
 // - the lists of tasks and agents are kept as UTF-8 blocks of BLOCK records, each re-made
 //   only when one of its texts changed (or moved), so an unchanged list costs a walk of
 //   identity checks, not a join and an encoding of tens of megabytes;
+// - the task lists' chunks are kept with the model's tasksVersion (moved only by commands
+//   that may touch a task);
 // - the whole body is kept with the model's version: while no command is applied, /state
 //   costs nothing but the write.
 // The bytes are exactly those of `JSON.stringify(stateJson(model))` (see the unit test).
@@ -105,6 +107,7 @@ class ListCache {
 
 const OPEN = Buffer.from('[');
 const CLOSE = Buffer.from(']');
+const COMPLETED = Buffer.from(',"completedTasks":');
 
 function sameTexts(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
@@ -120,8 +123,12 @@ interface ModelCache {
   agents: ListCache;
   tasks: ListCache;
   completedTasks: ListCache;
+  /** The model's version the body was made at. */
   version: number;
   body: StateBody | undefined;
+  /** The model's tasksVersion the task lists' chunks were made at. */
+  tasksVersion: number;
+  taskChunks: Buffer[];
 }
 
 const caches = new WeakMap<MasterModel, ModelCache>();
@@ -129,7 +136,7 @@ const caches = new WeakMap<MasterModel, ModelCache>();
 /** The /state body of `model` now (the same bytes as `JSON.stringify(stateJson(model))`). */
 export function stateJsonBody(model: MasterModel): StateBody {
   let cache = caches.get(model);
-  if (!cache) caches.set(model, (cache = { agents: new ListCache(), tasks: new ListCache(), completedTasks: new ListCache(), version: -1, body: undefined }));
+  if (!cache) caches.set(model, (cache = { agents: new ListCache(), tasks: new ListCache(), completedTasks: new ListCache(), version: -1, body: undefined, tasksVersion: -1, taskChunks: [] }));
   if (cache.body && cache.version === model.version) return cache.body;
   const head = JSON.stringify({ masterId: model.masterId, version: MASTER_VERSION, startTime: model.startTime / 1000 });
   const chunks: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"agents":`)];
@@ -140,9 +147,16 @@ export function stateJsonBody(model: MasterModel): StateBody {
         `,"frameworks":${JSON.stringify([...model.frameworks.values()].map(frameworkJson))},"tasks":`,
     ),
   );
-  cache.tasks.render(mapIter(model.tasks.values(), taskText), chunks);
-  chunks.push(Buffer.from(',"completedTasks":'));
-  cache.completedTasks.render(mapIter(model.completedTasks, taskText), chunks);
+  // While no command touched a task (offers made and declined, say), the task lists are not even walked.
+  if (cache.tasksVersion !== model.tasksVersion) {
+    const taskChunks: Buffer[] = [];
+    cache.tasks.render(mapIter(model.tasks.values(), taskText), taskChunks);
+    taskChunks.push(COMPLETED);
+    cache.completedTasks.render(mapIter(model.completedTasks, taskText), taskChunks);
+    cache.taskChunks = taskChunks;
+    cache.tasksVersion = model.tasksVersion;
+  }
+  chunks.push(...cache.taskChunks);
   chunks.push(Buffer.from(`,"outstandingOffers":${model.offers.size}}`));
   const body = { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
   cache.version = model.version;

@@ -47,6 +47,12 @@ describe('stateJsonText', () => {
     apply(m, { type: 'agentDisconnected', agentId: 'a2', at: 9_000 });
     same();
     expect((JSON.parse(stateJsonText(m)) as { agents: { status: string }[] }).agents.map((a) => a.status)).toEqual(['DRAINED', 'DISCONNECTED', 'ACTIVE']);
+    apply(m, { type: 'tasksLaunched', frameworkId: 'f1', agentId: 'a3', offerIds: [], tasks: [task('t5', 'a3'), task('t6', 'a2')], executors: [], filters: [], at: 0 });
+    same();
+    apply(m, { type: 'agentGone', agentId: 'a3', hostname: 'h-a3', at: 10_000 }); // its task is GONE
+    same();
+    apply(m, { type: 'frameworkRemoved', frameworkId: 'f1', at: 11_000 }); // its tasks are KILLED
+    same();
   });
 });
 

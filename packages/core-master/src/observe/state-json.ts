@@ -1,6 +1,6 @@
 import { formatRanges, UNRESERVED_ROLE, type Attribute, type Resources } from '@meso/proto';
 import { agentDisplayStatus, type AgentRecord, type FrameworkRecord, type MasterModel, type TaskRecord } from '../model/model.js';
-import { sumRoles } from '../model/snapshots.js';
+import { agentAvailable, sumRoles } from '../model/snapshots.js';
 import { taskStateName } from '../model/task-states.js';
 import { MASTER_VERSION } from '../version.js';
 import { usageToJson, type UsageJson } from './usage-json.js';
@@ -83,6 +83,18 @@ export function resourcesToJson(resources: Resources): ResourcesJson {
   return out;
 }
 
+/**
+ * `resourcesToJson`, remembered per (immutable) Resources: an agent's total and used, and its
+ * free resources while nothing is offered (the same object as the allocator's), are made once.
+ * The result is shared: serialize it, never change it.
+ */
+const resourcesJsonCache = new WeakMap<Resources, ResourcesJson>();
+function sharedResourcesJson(resources: Resources): ResourcesJson {
+  let json = resourcesJsonCache.get(resources);
+  if (!json) resourcesJsonCache.set(resources, (json = resourcesToJson(resources)));
+  return json;
+}
+
 function attributesToJson(list: readonly Attribute[]): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const a of list) {
@@ -123,10 +135,10 @@ export function agentJson(model: MasterModel, a: AgentRecord): AgentJson {
     ...(a.maintenance ? { maintenance: a.maintenance } : {}),
     attributes: attributesToJson(a.attributes),
     resources: {
-      total: resourcesToJson(a.total),
-      used: resourcesToJson(a.used),
-      offered: resourcesToJson(a.offered),
-      free: resourcesToJson(a.total.subtract(a.used).subtract(a.offered)),
+      total: sharedResourcesJson(a.total),
+      used: sharedResourcesJson(a.used),
+      offered: sharedResourcesJson(a.offered),
+      free: sharedResourcesJson(agentAvailable(a)),
     },
     registeredTime: a.registeredTime / 1000,
     ...(a.reregisteredTime !== undefined ? { reregisteredTime: a.reregisteredTime / 1000 } : {}),
