@@ -94,8 +94,10 @@ export class LogStateStore implements StateStore {
     let snapshotBytes = snapshot?.bytes ?? 0;
     let logBytes = 0;
     for (const g of logs) {
-      if (g < generation) await rm(join(directory, logName(g)), { force: true }); // compacted already
-      else logBytes += await replayLog(join(directory, logName(g)), data);
+      const path = join(directory, logName(g));
+      const bytes = g < generation ? 0 : await replayLog(path, data);
+      if (bytes === 0) await rm(path, { force: true }); // compacted already, or empty
+      logBytes += bytes;
     }
     const legacy = await listEntryFiles(directory);
     if (!snapshot && logs.length === 0 && legacy.length > 0) {
