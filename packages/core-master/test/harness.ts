@@ -128,21 +128,23 @@ export async function refusal(p: Promise<unknown>): Promise<{ code: string; fiel
 /** A framework's scheduler over a real gRPC client. */
 export class TestFramework {
   readonly events = new Inbox<Event>();
+  /** The size of each Event batch received (their events go to `events` one by one). */
+  readonly batches: number[] = [];
   frameworkId = '';
   streamId = '';
   private stream: ClientReadableStream<Event> | undefined;
 
   constructor(readonly client: Client) {}
 
-  static async subscribe(address: string, info: DeepPartial<FrameworkInfo> = {}, suppressedRoles: string[] = []): Promise<TestFramework> {
+  static async subscribe(address: string, info: DeepPartial<FrameworkInfo> = {}, suppressedRoles: string[] = [], request: DeepPartial<SubscribeRequest> = {}): Promise<TestFramework> {
     const fw = new TestFramework(new SchedulerClient(address, credentials.createInsecure()));
-    await fw.resubscribe(info, suppressedRoles);
+    await fw.resubscribe(info, suppressedRoles, request);
     return fw;
   }
 
   /** Opens a (new) subscription stream and waits for SUBSCRIBED. */
-  async resubscribe(info: DeepPartial<FrameworkInfo> = {}, suppressedRoles: string[] = []): Promise<void> {
-    const stream = this.open(info, suppressedRoles);
+  async resubscribe(info: DeepPartial<FrameworkInfo> = {}, suppressedRoles: string[] = [], request: DeepPartial<SubscribeRequest> = {}): Promise<void> {
+    const stream = this.open(info, suppressedRoles, request);
     const ev = await this.events.take((e) => e.event?.$case === 'subscribed' || e.event?.$case === 'error', 'SUBSCRIBED');
     if (ev.event?.$case !== 'subscribed') throw new Error(`subscribe failed: ${JSON.stringify(ev)}`);
     this.frameworkId = ev.event.value.frameworkId?.value ?? '';
@@ -151,13 +153,17 @@ export class TestFramework {
   }
 
   /** Opens a subscription stream without waiting (for refusal tests). */
-  open(info: DeepPartial<FrameworkInfo>, suppressedRoles: string[] = []): ClientReadableStream<Event> {
+  open(info: DeepPartial<FrameworkInfo>, suppressedRoles: string[] = [], request: DeepPartial<SubscribeRequest> = {}): ClientReadableStream<Event> {
     const subscribe = (this.client as unknown as Record<string, (req: unknown) => ClientReadableStream<Event>>)['subscribe'];
     const stream = (subscribe as (req: unknown) => ClientReadableStream<Event>).call(
       this.client,
-      SubscribeRequest.fromPartial({ frameworkInfo: { name: 'test', user: 'root', roles: ['*'], failoverTimeout: 0, ...info }, suppressedRoles }),
+      SubscribeRequest.fromPartial({ ...request, frameworkInfo: { name: 'test', user: 'root', roles: ['*'], failoverTimeout: 0, ...info }, suppressedRoles }),
     );
-    stream.on('data', (e: Event) => this.events.push(e));
+    stream.on('data', (e: Event) => {
+      if (e.event?.$case !== 'batch') return this.events.push(e);
+      this.batches.push(e.event.value.events.length);
+      for (const inner of e.event.value.events) this.events.push(inner);
+    });
     stream.on('error', (e: Error) => {
       this.events.error = e;
       this.events.ended = true;

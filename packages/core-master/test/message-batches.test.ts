@@ -2,7 +2,7 @@
 // messages handled one by one, and the master's batches to agents that accept them.
 import { TaskState, type MasterMessage } from '@meso/proto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { refusal, TestCluster } from './harness.js';
+import { refusal, TestCluster, TestFramework } from './harness.js';
 import { launchTask, nextUpdate } from './scenarios.js';
 
 let cluster: TestCluster | undefined;
@@ -35,6 +35,23 @@ describe('message batches', () => {
     expect(acks.message?.$case).toBe('batch');
     expect(acksIn(acks)).toEqual(['u1', 'u2']);
     expect((await cluster.state()).tasks.map((t) => t.state)).toEqual(['TASK_RUNNING']);
+  });
+
+  it('a subscriber that accepts batches gets the updates of an agent batch in one Event batch; one that does not, one by one', async () => {
+    cluster = await TestCluster.start();
+    const agent = await cluster.agent({}, { acceptsBatches: true });
+    const batching = await TestFramework.subscribe(cluster.master.address, { name: 'batching' }, [], { acceptsBatches: true });
+    const plain = await cluster.framework({ name: 'plain' });
+    cluster.frameworks.push(batching);
+    for (const fw of [batching, plain]) {
+      await launchTask(fw, agent, `t-${fw.frameworkId}`);
+      const u = (state: TaskState, uuid: string) => update(fw.frameworkId, `t-${fw.frameworkId}`, state, uuid);
+      agent.send({ message: { $case: 'batch', value: { messages: [u(TaskState.TASK_STARTING, 'u1'), u(TaskState.TASK_RUNNING, 'u2')] } } });
+      expect((await nextUpdate(fw, `t-${fw.frameworkId}`)).uuid).toBe('u1');
+      expect((await nextUpdate(fw, `t-${fw.frameworkId}`)).uuid).toBe('u2');
+    }
+    expect(batching.batches).toContain(2);
+    expect(plain.batches).toEqual([]);
   });
 
   it('the single fields and the list together acknowledge both; to an agent without batches, one message each', async () => {

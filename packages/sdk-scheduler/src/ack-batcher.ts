@@ -21,15 +21,17 @@ export function acknowledgeBody(acks: readonly PendingAck[]): AcknowledgeBody {
 }
 
 /**
- * Coalesces acknowledgements: those added in one turn of the event loop (e.g. every update of
- * a burst the consumer handled) go to the master in one ACKNOWLEDGE call, sent once the turn
- * ends (`setImmediate`) or as soon as `MAX_ACKS_PER_CALL` are waiting. Without it each update
- * cost a unary gRPC call of its own, the SDK's dominant cost when many tasks start at once.
+ * Coalesces acknowledgements into few ACKNOWLEDGE calls: those added in one turn of the event
+ * loop (e.g. every update of a burst the consumer handled) go in one call, sent once the turn
+ * ends (`setImmediate`); while that call is in flight, the next ones wait and go together when
+ * it ends (at most `MAX_ACKS_PER_CALL` per call). So a busy master gets a few large calls
+ * rather than a unary call per update, which was the SDK's dominant cost when many tasks start
+ * at once; an idle one gets each acknowledgement at once.
  */
 export class AckBatcher {
   private waiting: PendingAck[] = [];
   private scheduled = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  private inFlight: Promise<void> | undefined;
 
   /** `send` makes one call; `failed` hears a call's failure (the agent re-sends those updates). */
   constructor(
@@ -39,35 +41,35 @@ export class AckBatcher {
 
   add(ack: PendingAck): void {
     this.waiting.push(ack);
-    if (this.waiting.length >= MAX_ACKS_PER_CALL) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.flush();
-      });
-    }
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
   }
 
-  /** Sends what is waiting now. */
+  /** Sends (up to `MAX_ACKS_PER_CALL` of) what is waiting, unless a call is in flight. */
   flush(): void {
-    const acks = this.waiting;
-    if (acks.length === 0) return;
-    this.waiting = [];
-    const call: Promise<void> = this.send(acknowledgeBody(acks))
+    if (this.inFlight || this.waiting.length === 0) return;
+    const acks = this.waiting.length <= MAX_ACKS_PER_CALL ? this.waiting : this.waiting.slice(0, MAX_ACKS_PER_CALL);
+    this.waiting = acks === this.waiting ? [] : this.waiting.slice(MAX_ACKS_PER_CALL);
+    this.inFlight = this.send(acknowledgeBody(acks))
       .catch((e: unknown) => this.failed(acks, e))
-      .finally(() => this.inFlight.delete(call));
-    this.inFlight.add(call);
+      .finally(() => {
+        this.inFlight = undefined;
+        this.flush();
+      });
   }
 
   /** Acknowledgements waiting or in flight. */
   get busy(): boolean {
-    return this.waiting.length > 0 || this.inFlight.size > 0;
+    return this.waiting.length > 0 || this.inFlight !== undefined;
   }
 
-  /** Sends what is waiting and resolves when every call made so far has ended. Never rejects. */
+  /** Sends everything waiting, call after call; resolves when the last call ended. Never rejects. */
   async drain(): Promise<void> {
     this.flush();
-    await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight) await this.inFlight;
   }
 }

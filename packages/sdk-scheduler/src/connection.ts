@@ -117,7 +117,13 @@ export class Connection {
     }, this.options.attemptTimeoutMs);
     this.stream = this.transport.subscribe(this.request(), {
       event: (e) => {
-        if (mine()) this.onEvent(e);
+        if (e.event?.$case !== 'batch') {
+          if (mine()) this.onEvent(e);
+          return;
+        }
+        // A batch (the request says we take them) is its events one by one; one that ends
+        // the attempt (ERROR, ...) drops the rest.
+        for (const inner of e.event.value.events) if (mine() && inner.event?.$case !== 'batch') this.onEvent(inner);
       },
       end: (error) => {
         if (mine()) this.onEnd(error);

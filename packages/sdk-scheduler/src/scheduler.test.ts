@@ -1,6 +1,7 @@
 import { FakeClock, silentLogger, TaskStatus_Reason } from '@meso/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_ACKS_PER_CALL } from './ack-batcher.js';
+import { taskStatusToWire } from './convert.js';
 import { SchedulerError } from './errors.js';
 import type { SchedulerEvent } from './events.js';
 import { FakeSchedulerTransport } from './fake-transport.js';
@@ -198,6 +199,18 @@ describe('Scheduler: events', () => {
     expect(await next()).toEqual({ type: 'failure', agentId: 'a1', executorId: 'e1', status: 137 });
     master.heartbeat();
     expect(await next()).toEqual({ type: 'heartbeat' });
+  });
+
+  it('asks for event batches and takes a batch as its events in order; an ERROR in it ends the stream there', async () => {
+    const { master, next } = await connect();
+    expect(master.subscriptions[0]?.acceptsBatches).toBe(true);
+    await next();
+    const update = (taskId: string) => ({ event: { $case: 'update' as const, value: { status: taskStatusToWire({ taskId, state: 'TASK_RUNNING', source: 'AGENT', timestamp: 1 }) } } });
+    master.emit({ event: { $case: 'batch', value: { events: [update('t1'), { event: { $case: 'heartbeat', value: {} } }, update('t2')] } } });
+    expect([await next(), await next(), await next()].map((e) => (e.type === 'update' ? e.status.taskId : e.type))).toEqual(['t1', 'heartbeat', 't2']);
+    master.emit({ event: { $case: 'batch', value: { events: [{ event: { $case: 'error', value: { code: 'FRAMEWORK_REMOVED', message: 'gone' } } }, update('t3')] } } });
+    const end = await next();
+    expect(end.type === 'error' && end.code).toBe('FRAMEWORK_REMOVED');
   });
 
   it('drops an event it cannot read and goes on', async () => {

@@ -398,6 +398,8 @@ export class Scheduler {
     return {
       frameworkInfo: frameworkInfoToWire(this.framework, this.frameworkId || undefined),
       suppressedRoles: [...this.suppressed],
+      // The transport takes the master's event batches apart (see GrpcSchedulerTransport).
+      acceptsBatches: true,
     };
   }
 

@@ -22,13 +22,19 @@ export class TaskTracker {
   /** Starts tracking (or refreshes) a task; `answered: false` puts it into the next round. */
   track(taskId: string, options: { agentId?: string; state?: TaskState; answered?: boolean } = {}): void {
     const prev = this.tasks.get(taskId);
-    const agentId = options.agentId ?? prev?.agentId;
-    this.tasks.set(taskId, {
-      taskId,
-      ...(agentId ? { agentId } : {}),
-      state: options.state ?? prev?.state ?? 'TASK_STAGING',
-      answered: options.answered ?? prev?.answered ?? true,
-    });
+    if (!prev) {
+      this.tasks.set(taskId, {
+        taskId,
+        ...(options.agentId ? { agentId: options.agentId } : {}),
+        state: options.state ?? 'TASK_STAGING',
+        answered: options.answered ?? true,
+      });
+      return;
+    }
+    // Updated in place: called for every status update, so no copy per call.
+    if (options.agentId) prev.agentId = options.agentId;
+    if (options.state) prev.state = options.state;
+    if (options.answered !== undefined) prev.answered = options.answered;
   }
 
   untrack(taskId: string): void {

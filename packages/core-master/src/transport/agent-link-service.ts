@@ -7,6 +7,7 @@ import { isMasterError, protocolCodeOf } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { Master } from '../master.js';
 import { kindOf, later } from './fault-injection.js';
+import { TurnBatcher } from './turn-batcher.js';
 
 /** An agent's link, and whether it may batch (set from the agent's `register`). */
 interface BatchingLink extends AgentLink {
@@ -16,35 +17,22 @@ interface BatchingLink extends AgentLink {
 /**
  * The link of one stream. To an agent that accepts batches, what the master sends in one turn
  * of the event loop (e.g. the RunTasks of one ACCEPT, the acknowledgements of one call) goes
- * out as one MasterMessage `batch`, in order; a single message goes out as it is.
+ * out as one MasterMessage `batch`, in order.
  */
 function linkOf(master: Master, call: ServerDuplexStream<AgentMessage, MasterMessage>): BatchingLink {
-  const writable = (): boolean => !call.writableEnded && !call.cancelled;
-  let batches = false;
-  let queued: MasterMessage[] = [];
-  const flush = (): void => {
-    const messages = queued;
-    queued = [];
-    if (messages.length === 0 || !writable()) return;
-    call.write(messages.length === 1 ? (messages[0] as MasterMessage) : { message: { $case: 'batch', value: { messages } } });
-  };
-  const write = (message: MasterMessage): void => {
-    if (!writable()) return;
-    if (!batches) {
-      call.write(message);
-      return;
-    }
-    if (queued.push(message) === 1) setImmediate(flush);
-  };
+  const out = new TurnBatcher<MasterMessage>(
+    (message) => {
+      if (!call.writableEnded && !call.cancelled) call.write(message);
+    },
+    (messages) => ({ message: { $case: 'batch', value: { messages } } }),
+  );
   return {
-    send: (message) => master.faults.route('to_agent', kindOf(message.message?.$case ?? ''), () => write(message), later(master)),
+    send: (message) => master.faults.route('to_agent', kindOf(message.message?.$case ?? ''), () => out.send(message), later(master)),
     close: () => {
-      flush();
+      out.flush();
       if (!call.writableEnded) call.end();
     },
-    acceptBatches: (yes) => {
-      batches = yes;
-    },
+    acceptBatches: (yes) => out.enable(yes),
   };
 }
 

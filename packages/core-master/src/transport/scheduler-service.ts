@@ -9,6 +9,7 @@ import type { Master } from '../master.js';
 import type { FrameworkRecord } from '../model/model.js';
 import { kindOf, later } from './fault-injection.js';
 import { toGrpcError } from './grpc-errors.js';
+import { TurnBatcher } from './turn-batcher.js';
 
 type Unary<R> = (call: ServerUnaryCall<R, CallResponse>, callback: sendUnaryData<CallResponse>) => void;
 
@@ -33,15 +34,24 @@ function unary<R extends { context?: CallContext | undefined }>(
   };
 }
 
+/**
+ * The link of one subscription stream. To a subscriber that accepts batches, the events of one
+ * turn of the event loop (e.g. the updates of an agent's batch) go out as one Event `batch`.
+ */
 function streamLink(master: Master, call: ServerWritableStream<SubscribeRequest, Event>, streamId: string): FrameworkLink {
-  const write = (event: Event): void => {
-    if (!call.writableEnded && !call.cancelled) call.write(event);
-  };
+  const out = new TurnBatcher<Event>(
+    (event) => {
+      if (!call.writableEnded && !call.cancelled) call.write(event);
+    },
+    (events) => ({ event: { $case: 'batch', value: { events } } }),
+  );
+  out.enable(call.request.acceptsBatches === true);
   return {
     streamId,
-    send: (event) => master.faults.route('to_framework', kindOf(event.event?.$case ?? ''), () => write(event), later(master)),
+    send: (event) => master.faults.route('to_framework', kindOf(event.event?.$case ?? ''), () => out.send(event), later(master)),
     close: (error) => {
       if (call.writableEnded) return;
+      out.flush();
       if (error && !call.cancelled) call.write({ event: { $case: 'error', value: error } });
       call.end();
     },

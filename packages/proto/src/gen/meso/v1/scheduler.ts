@@ -54,6 +54,11 @@ export interface SubscribeRequest {
     | undefined;
   /** Roles for which the framework starts suppressed. */
   suppressedRoles: string[];
+  /**
+   * The subscriber handles Event.batch: the master may send it several events in one.
+   * (Optional so that subscribers built before it need not set it.)
+   */
+  acceptsBatches?: boolean | undefined;
 }
 
 export interface AcceptRequest {
@@ -162,7 +167,17 @@ export interface Event {
     | { $case: "failure"; value: Event_Failure }
     | { $case: "error"; value: Event_Error }
     | { $case: "heartbeat"; value: Event_Heartbeat }
+    | //
+    /**
+     * Several events at once, to be handled in order as if sent one by one (never nested).
+     * Sent only to subscribers that set accepts_batches.
+     */
+    { $case: "batch"; value: Event_Batch }
     | undefined;
+}
+
+export interface Event_Batch {
+  events: Event[];
 }
 
 export interface Event_Subscribed {
@@ -365,7 +380,7 @@ export const CallResponse: MessageFns<CallResponse> = {
 };
 
 function createBaseSubscribeRequest(): SubscribeRequest {
-  return { frameworkInfo: undefined, suppressedRoles: [] };
+  return { frameworkInfo: undefined, suppressedRoles: [], acceptsBatches: undefined };
 }
 
 export const SubscribeRequest: MessageFns<SubscribeRequest> = {
@@ -375,6 +390,9 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
     }
     for (const v of message.suppressedRoles) {
       writer.uint32(18).string(v!);
+    }
+    if (message.acceptsBatches !== undefined) {
+      writer.uint32(24).bool(message.acceptsBatches);
     }
     return writer;
   },
@@ -408,6 +426,14 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
             message.suppressedRoles.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.acceptsBatches = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -432,6 +458,11 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
         : globalThis.Array.isArray(object?.suppressed_roles)
         ? object.suppressed_roles.map((e: any) => globalThis.String(e))
         : [],
+      acceptsBatches: isSet(object.acceptsBatches)
+        ? globalThis.Boolean(object.acceptsBatches)
+        : isSet(object.accepts_batches)
+        ? globalThis.Boolean(object.accepts_batches)
+        : undefined,
     };
   },
 
@@ -442,6 +473,9 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
     }
     if (message.suppressedRoles?.length) {
       obj.suppressedRoles = message.suppressedRoles;
+    }
+    if (message.acceptsBatches !== undefined) {
+      obj.acceptsBatches = message.acceptsBatches;
     }
     return obj;
   },
@@ -455,6 +489,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       ? FrameworkInfo.fromPartial(object.frameworkInfo)
       : undefined;
     message.suppressedRoles = object.suppressedRoles?.map((e) => e) || [];
+    message.acceptsBatches = object.acceptsBatches ?? undefined;
     return message;
   },
 };
@@ -1914,6 +1949,9 @@ export const Event: MessageFns<Event> = {
       case "heartbeat":
         Event_Heartbeat.encode(message.event.value, writer.uint32(66).fork()).join();
         break;
+      case "batch":
+        Event_Batch.encode(message.event.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1995,6 +2033,14 @@ export const Event: MessageFns<Event> = {
             message.event = { $case: "heartbeat", value: Event_Heartbeat.decode(reader, reader.uint32()) };
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.event = { $case: "batch", value: Event_Batch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2025,6 +2071,8 @@ export const Event: MessageFns<Event> = {
         ? { $case: "error", value: Event_Error.fromJSON(object.error) }
         : isSet(object.heartbeat)
         ? { $case: "heartbeat", value: Event_Heartbeat.fromJSON(object.heartbeat) }
+        : isSet(object.batch)
+        ? { $case: "batch", value: Event_Batch.fromJSON(object.batch) }
         : undefined,
     };
   },
@@ -2047,6 +2095,8 @@ export const Event: MessageFns<Event> = {
       obj.error = Event_Error.toJSON(message.event.value);
     } else if (message.event?.$case === "heartbeat") {
       obj.heartbeat = Event_Heartbeat.toJSON(message.event.value);
+    } else if (message.event?.$case === "batch") {
+      obj.batch = Event_Batch.toJSON(message.event.value);
     }
     return obj;
   },
@@ -2105,7 +2155,80 @@ export const Event: MessageFns<Event> = {
         }
         break;
       }
+      case "batch": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "batch", value: Event_Batch.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseEvent_Batch(): Event_Batch {
+  return { events: [] };
+}
+
+export const Event_Batch: MessageFns<Event_Batch> = {
+  encode(message: Event_Batch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      Event.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Event_Batch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvent_Batch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(Event.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Event_Batch {
+    return { events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => Event.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: Event_Batch): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => Event.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Event_Batch>): Event_Batch {
+    return Event_Batch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Event_Batch>): Event_Batch {
+    const message = createBaseEvent_Batch();
+    message.events = object.events?.map((e) => Event.fromPartial(e)) || [];
     return message;
   },
 };
