@@ -314,7 +314,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   log.info('agent starting', { endpoint, master: o.master, workDir: o.workDir, resources: resources.toString() });
   // Recovery before registration: the master then hears of the recovered tasks at once.
   const recovery = agentId
-    ? await recoverRuns({ checkpoints, updates, manager: mgr, agentId, clock: o.clock, logger: log.child('recovery') }).catch((e: unknown) => {
+    ? await recoverRuns({ checkpoints, updates, manager: mgr, agentId, workDir: o.workDir, clock: o.clock, logger: log.child('recovery') }).catch((e: unknown) => {
         // Not a reason to stay down (a restart would fail the same way): the runs not
         // recovered are refused when their executors call, and the master reconciles.
         log.error('recovering the previous agent process\'s executor runs failed', { error: (e as Error)?.message ?? String(e) });

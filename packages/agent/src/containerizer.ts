@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Logger } from '@meso/proto';
 import { RUN_ID_VARIABLE } from './executor-env.js';
 import type { ContainerIsolation } from './isolation/container-isolation.js';
-import { pidsWithVariable, processGroupOf, signalGroup, signalProcess } from './process-tree.js';
+import { currentRunPids } from './isolation/run-processes.js';
+import { processGroupOf, signalGroup, signalProcess } from './process-tree.js';
 
 /** How an executor ended. */
 export interface Termination {
@@ -113,7 +114,7 @@ export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise
 export async function destroyRun(pid: number, runId: string, exited?: Promise<Termination>, trustPid = true): Promise<void> {
   const own = await processGroupOf(process.pid);
   for (let round = 0; round < 10; round++) {
-    const marked = await pidsWithVariable(RUN_ID_VARIABLE, runId);
+    const marked = await currentRunPids(runId);
     if (trustPid || marked.includes(pid)) signalGroup(pid, 'SIGKILL');
     for (const p of marked) {
       const group = await processGroupOf(p);

@@ -16,7 +16,8 @@ import type { EventSink, ExecutorApi } from './executor-server.js';
 import { createManagerState, killGrace, push, upsertFramework, type ExecutorManagerOptions, type ManagerState } from './manager-state.js';
 import { isSafeId } from './paths.js';
 import { registrationSnapshot, type RegistrationSnapshot } from './registration-snapshot.js';
-import { commandExecutorInfo, launchInto } from './run-launcher.js';
+import { hostCommandRun } from './command-runs.js';
+import { commandExecutorInfo, executorEnvOf, launchInto } from './run-launcher.js';
 import { finishRun, terminate } from './run-lifecycle.js';
 import type { Container } from './containerizer.js';
 import type { CheckpointedRun } from './run-checkpoints.js';
@@ -242,10 +243,17 @@ export class ExecutorManager implements ExecutorApi {
       const taskId = t.info.taskId?.value ?? '';
       run.tasks.set(taskId, { frameworkId: fw.id, executorId: cp.executorId, info: t.info, state: t.state, launched: t.launched });
       m.taskIndex.set(pairKey(fw.id, taskId), run);
-      // A launch the executor never got is sent when it re-subscribes (unless it lists the task as held).
-      if (!t.launched) run.queue.push({ kind: 'task', taskId });
+      // A launch the executor never got is sent when it re-subscribes (unless it lists the task as held);
+      // a command task's new command executor gets its task again, to take it over.
+      if (!t.launched || run.kind === 'command') run.queue.push({ kind: 'task', taskId });
     }
     m.runs.set(pairKey(fw.id, cp.executorId), run);
+    if (run.kind === 'command' && run.tasks.size > 0) {
+      const running = input.tasks.some((t) => t.state === TaskState.TASK_RUNNING);
+      const log = m.o.logger.child('executor', { frameworkId: run.frameworkId, executorId: run.executorId });
+      run.container = hostCommandRun(m, run, { env: executorEnvOf(m, run), adopted: { container: input.container, running }, log });
+    }
+    const container = run.container ?? input.container;
     const timeoutMs = m.o.executorReregisterTimeoutMs;
     run.registrationTimer = m.o.clock.setTimeout(() => {
       if (run.phase !== 'recovering') return;
@@ -258,10 +266,9 @@ export class ExecutorManager implements ExecutorApi {
       run.phase = 'terminating';
       void run.container?.destroy();
     }, timeoutMs);
-    void input.container.exited.then((t) => finishRun(m, run, t));
+    void container.exited.then((t) => finishRun(m, run, t));
     // The container keeps its cgroups: the isolators take it back with the limits of its tasks.
     if (m.o.isolation) {
-      const container = input.container;
       void m.o.isolation.recover(cp.runId, cp.sandbox, runLimits(m, run)).then(
         (iso) => {
           container.isolation = iso;

@@ -3,6 +3,7 @@
 // checkpoint a run, the kill grace period). No decisions live here.
 import { ExecutorInfo, FrameworkInfo, TaskInfo, type AgentInfo, type AgentMessage, type Clock, type ExecutorEvent, type KillPolicy, type Logger, type MesoErrorCode } from '@meso/proto';
 import type { Container, LaunchSpec } from './containerizer.js';
+import { cachedUserLookup, lookupUser, type UserLookup } from './command-executor/user.js';
 import { CallRefusedError } from './errors.js';
 import type { ExecutorRun, FrameworkRecord } from './runs.js';
 import type { RunCheckpoints } from './run-checkpoints.js';
@@ -52,10 +53,20 @@ export interface ManagerState {
   readonly finished: Set<string>;
   /** The agent is shutting down or detaching: a run that starts now is ended at once. */
   closing: boolean;
+  /** Task users, looked up for the command executors the agent hosts (remembered a while). */
+  readonly users: UserLookup;
 }
 
 export function createManagerState(o: ExecutorManagerOptions): ManagerState {
-  return { o, frameworks: new Map(), runs: new Map(), taskIndex: new Map(), finished: new Set(), closing: false };
+  return {
+    o,
+    frameworks: new Map(),
+    runs: new Map(),
+    taskIndex: new Map(),
+    finished: new Set(),
+    closing: false,
+    users: cachedUserLookup(lookupUser, () => o.clock.now()),
+  };
 }
 
 /** A refusal of an executor call, with Meso's error code. */

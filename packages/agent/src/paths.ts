@@ -23,3 +23,8 @@ export function executorDir(workDir: string, agentId: string, frameworkId: strin
 export function metaDir(workDir: string): string {
   return join(workDir, 'meta');
 }
+
+/** Where a command task's wrapper writes the task's exit status (`$?`), read after an agent restart. */
+export function taskExitFile(workDir: string, runId: string): string {
+  return join(metaDir(workDir), 'exits', runId);
+}

@@ -1,37 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
 
-/**
- * Pids of live processes whose environment holds `name=value` (read from
- * /proc/<pid>/environ; processes we may not read are skipped). Empty where /proc does
- * not exist. This is how the posix isolator finds every process of an executor run,
- * including tasks that left the executor's process group or were orphaned.
- */
-export async function pidsWithVariable(name: string, value: string): Promise<number[]> {
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return [];
-  }
-  const needle = Buffer.from(`\u0000${name}=${value}\u0000`);
-  const out: number[] = [];
-  await Promise.all(
-    entries
-      .filter((e) => /^\d+$/.test(e))
-      .map(async (e) => {
-        const pid = Number(e);
-        if (pid === process.pid) return;
-        try {
-          const env = await readFile(`/proc/${e}/environ`);
-          if (Buffer.concat([Buffer.from([0]), env, Buffer.from([0])]).includes(needle)) out.push(pid);
-        } catch {
-          // gone, or not ours to read
-        }
-      }),
-  );
-  return out.sort((a, b) => a - b);
-}
-
 /** Sends a signal to a process group; false when there is no such group. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   if (!Number.isInteger(pgid) || pgid <= 1) return false;
@@ -100,4 +68,42 @@ export async function isSameProcess(pid: number, name: string, value: string, st
   } catch {
     return startTime !== undefined && fields[19] === startTime;
   }
+}
+
+/** The descendants of `pid` (from /proc/<pid>/task/<tid>/children), nearest first; empty where that is not available. */
+export async function descendantsOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  const seen = new Set<number>([pid]);
+  const queue = [pid];
+  while (queue.length > 0 && out.length < 10_000) {
+    const p = queue.shift() as number;
+    const tids = await readdir(`/proc/${p}/task`).catch(() => [] as string[]);
+    for (const tid of tids) {
+      const children = await readFile(`/proc/${p}/task/${tid}/children`, 'utf8').catch(() => '');
+      for (const c of children.split(' ')) {
+        const child = Number(c);
+        if (!Number.isInteger(child) || child <= 1 || seen.has(child)) continue;
+        seen.add(child);
+        out.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Signals the process groups of `pid`'s descendants that carry `name=value` (a command
+ * task is the leader of a group of its own, below the wrapper that records its exit).
+ */
+export async function signalDescendantGroups(pid: number, name: string, value: string, signal: NodeJS.Signals): Promise<void> {
+  const needle = Buffer.from(`\u0000${name}=${value}\u0000`);
+  const groups = new Set<number>();
+  for (const p of await descendantsOf(pid)) {
+    const env = await readFile(`/proc/${p}/environ`).catch(() => undefined);
+    if (!env || !Buffer.concat([Buffer.from([0]), env, Buffer.from([0])]).includes(needle)) continue;
+    const group = await processGroupOf(p);
+    if (group !== undefined && group !== pid) groups.add(group);
+  }
+  for (const g of groups) signalGroup(g, signal);
 }

@@ -4,6 +4,7 @@
 // re-subscribe; the others are killed and their live tasks failed, with the reason.
 import { ExecutorInfo, FrameworkInfo, TaskInfo, TaskState, TaskStatus_Reason, type Clock, type Logger } from '@meso/proto';
 import { agentUpdate } from './agent-updates.js';
+import { forgetExit, recordedExit } from './command-runs.js';
 import { destroyRun, type Container, type Termination } from './containerizer.js';
 import { RUN_ID_VARIABLE } from './executor-env.js';
 import type { ExecutorManager } from './executor-manager.js';
@@ -88,6 +89,8 @@ export async function recoverRuns(input: {
   updates: StatusUpdateManager;
   manager: ExecutorManager;
   agentId: string;
+  /** The agent's work dir (where command tasks' exit statuses are recorded). */
+  workDir: string;
   clock: Clock;
   logger: Logger;
 }): Promise<RecoverySummary> {
@@ -143,16 +146,21 @@ export async function recoverRuns(input: {
         await fail(run, taskId, TaskStatus_Reason.REASON_AGENT_RESTARTED, 'the agent restarted and the framework does not checkpoint: the task was killed');
       }
       await input.checkpoints.remove(run.runId);
+      await forgetExit(input.workDir, run.runId);
       summary.cleanedUp++;
       continue;
     }
-    if (!(await isSameProcess(run.pid, RUN_ID_VARIABLE, run.runId, run.startTime))) {
+    // A command task that ended while the agent was down left its exit status: its run is
+    // taken over, and its new command executor reports how it ended.
+    const alive = await isSameProcess(run.pid, RUN_ID_VARIABLE, run.runId, run.startTime);
+    if (!alive && !(run.kind === 'command' && run.pid > 0 && (await recordedExit(input.workDir, run.runId)))) {
       log.warn('an executor of the previous agent process is gone (its pid is dead or now another process)', ctx);
       // Tasks it put in process groups of their own may be left: kill them.
       await destroyRun(run.pid, run.runId, undefined, false);
       const message = run.pid > 0 ? 'the executor terminated while the agent was down' : 'the agent stopped while it was starting the executor';
       for (const taskId of run.tasks) await fail(run, taskId, TaskStatus_Reason.REASON_EXECUTOR_TERMINATED, message);
       await input.checkpoints.remove(run.runId);
+      await forgetExit(input.workDir, run.runId);
       summary.gone++;
       continue;
     }

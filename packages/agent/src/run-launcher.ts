@@ -5,6 +5,7 @@ import { mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExecutorInfo_Type, TaskState, TaskStatus_Reason, type ExecutorInfo, type TaskInfo } from '@meso/proto';
 import { lostState } from './agent-updates.js';
+import { hostCommandRun } from './command-runs.js';
 import { launchContainer } from './containerizer.js';
 import { buildExecutorEnv } from './executor-env.js';
 import { checkpoint, type ManagerState } from './manager-state.js';
@@ -123,25 +124,16 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
         : command?.shell
           ? { file: '/bin/sh', args: ['-c', command.value] }
           : { file: command?.value ?? '', args: (command?.arguments ?? []).slice(1), argv0: command?.arguments[0] };
-    const env = buildExecutorEnv({
-      agentEndpoint: m.o.executorEndpoint,
-      frameworkId: run.frameworkId,
-      executorId: run.executorId,
-      sandbox: run.sandbox,
-      token: run.token,
-      runId: run.runId,
-      checkpoint: fw?.info.checkpoint ?? false,
-      shutdownGracePeriodSeconds: m.o.executorShutdownGracePeriodMs / 1000,
-      recoveryTimeoutSeconds: RECOVERY_TIMEOUT_SECONDS,
-      commandEnv: Object.fromEntries((command?.environment ?? []).map((e) => [e.name, e.value])),
-      base: process.env,
-    });
-    const launch = m.o.launch ?? launchContainer;
+    const env = executorEnvOf(m, run);
     // Checkpointed before the spawn (pid 0): an agent dying in between leaves a run the
     // next one can find, and kill by its run id, instead of an unknown process.
     await checkpoint(m, run);
     isolation = await prepareIsolation(m, run);
-    run.container = await launch({ runId: run.runId, sandbox: run.sandbox, env, ...program, ...(isolation ? { isolation } : {}) }, log);
+    if (run.kind === 'command') run.container = hostCommandRun(m, run, { env, ...(isolation ? { isolation } : {}), log });
+    else {
+      const launch = m.o.launch ?? launchContainer;
+      run.container = await launch({ runId: run.runId, sandbox: run.sandbox, env, ...program, ...(isolation ? { isolation } : {}) }, log);
+    }
   } catch (e) {
     await isolation?.cleanup();
     log.error('failed to launch the executor', { error: (e as Error).message });
@@ -153,14 +145,33 @@ async function startRun(m: ManagerState, run: ExecutorRun): Promise<void> {
     await finishRun(m, run, undefined);
     return;
   }
-  log.info('executor started', { pid: run.container.pid, sandbox: run.sandbox });
-  run.startTime = await processStartTime(run.container.pid);
-  await checkpoint(m, run);
+  if (run.kind === 'custom') {
+    log.info('executor started', { pid: run.container.pid, sandbox: run.sandbox });
+    run.startTime = await processStartTime(run.container.pid);
+    await checkpoint(m, run);
+  }
   armRegistrationTimeout(m, run, log);
   const container = run.container;
   if (container.isolation) watchIsolation(m, run, container.isolation);
   void container.exited.then((t) => finishRun(m, run, t));
   if (m.closing) void terminate(m, run, { state: TaskState.TASK_KILLED, reason: TaskStatus_Reason.REASON_EXECUTOR_TERMINATED, message: 'the agent is shutting down' });
+}
+
+/** The environment of the run's executor (the command executor's is the base of its task's). */
+export function executorEnvOf(m: ManagerState, run: ExecutorRun): Record<string, string> {
+  return buildExecutorEnv({
+    agentEndpoint: m.o.executorEndpoint,
+    frameworkId: run.frameworkId,
+    executorId: run.executorId,
+    sandbox: run.sandbox,
+    token: run.token,
+    runId: run.runId,
+    checkpoint: m.frameworks.get(run.frameworkId)?.info.checkpoint ?? false,
+    shutdownGracePeriodSeconds: m.o.executorShutdownGracePeriodMs / 1000,
+    recoveryTimeoutSeconds: RECOVERY_TIMEOUT_SECONDS,
+    commandEnv: Object.fromEntries((run.info.command?.environment ?? []).map((e) => [e.name, e.value])),
+    base: process.env,
+  });
 }
 
 function hasVolumes(tasks: TaskInfo[]): boolean {

@@ -3,6 +3,7 @@
 // the master, the run's checkpoint removed.
 import { TaskState, TaskStatus_Reason, type Logger } from '@meso/proto';
 import { describeTermination } from './agent-updates.js';
+import { forgetExit } from './command-runs.js';
 import type { Termination } from './containerizer.js';
 import { push, type ManagerState } from './manager-state.js';
 import { pairKey, type ExecutorRun, type PendingTermination } from './runs.js';
@@ -85,6 +86,7 @@ export async function finishRun(m: ManagerState, run: ExecutorRun, t: Terminatio
     m.o.logger.error('cleaning up an executor run failed', { executorId: run.executorId, error: (e as Error).message });
   } finally {
     await m.o.checkpoints?.remove(run.runId);
+    if (run.kind === 'command') await forgetExit(m.o.workDir, run.runId);
     if (m.runs.get(pairKey(run.frameworkId, run.executorId)) === run) m.runs.delete(pairKey(run.frameworkId, run.executorId));
     if (![...m.runs.values()].some((r) => r.frameworkId === run.frameworkId)) m.frameworks.delete(run.frameworkId);
     run.markTerminated();

@@ -1,13 +1,13 @@
 import { chown } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import { systemClock, type Clock } from '@meso/proto';
+import { systemClock, type Clock, type TimerHandle } from '@meso/proto';
 import type { ExecutorContext, ExecutorHandlers, HealthCheck, KillRequest, ShutdownRequest, TaskInfo } from '@meso/sdk-executor';
 import { HealthChecker } from '../health/health-checker.js';
 import { healthPolicyOf } from '../health/health-state.js';
 import { buildTaskEnv } from '../task-env.js';
-import { CommandTask, type CommandExit } from './command-task.js';
+import { CommandTask, type CommandExit, type StartTask, type TaskProcess } from './command-task.js';
 import { taskHealthCheck, type TaskSurroundings } from './task-health.js';
-import { lookupUser } from './user.js';
+import { lookupUser, type UserLookup } from './user.js';
 import { giveVolumes } from '../volumes/volume-owner.js';
 
 /** Grace period used when a kill carries none (the agent always sends one). */
@@ -22,8 +22,17 @@ export interface CommandExecutorOptions {
   /** Called once the task is over and its terminal update was sent. */
   onDone(): void;
   log(message: string): void;
-  /** Times the health checks. Defaults to the system clock. */
+  /** Times the health checks and the kill's grace period. Defaults to the system clock. */
   clock?: Clock;
+  /** Looks the task's user up. Defaults to `getent passwd` every time. */
+  lookupUser?: UserLookup;
+  /** Starts the task's process. Defaults to a child of this process ({@link CommandTask}). */
+  start?: StartTask;
+  /**
+   * A task already running (a restarted agent took it over): its LAUNCH attaches to the
+   * process instead of starting one, and reports TASK_RUNNING only if it had not yet.
+   */
+  attached?: { taskId: string; process: TaskProcess; exited: Promise<CommandExit>; running: boolean };
 }
 
 /**
@@ -41,14 +50,18 @@ export interface CommandExecutorOptions {
  */
 export class CommandExecutor implements ExecutorHandlers {
   private taskId: string | undefined;
-  private process: CommandTask | undefined;
+  private process: TaskProcess | undefined;
   private killed = false;
-  private killTimer: NodeJS.Timeout | undefined;
+  private killTimer: TimerHandle | undefined;
   private killGraceSeconds: number | undefined;
   private over = false;
   private health: HealthChecker | undefined;
 
   constructor(private readonly o: CommandExecutorOptions) {}
+
+  private get clock(): Clock {
+    return this.o.clock ?? systemClock;
+  }
 
   async launch(task: TaskInfo, ctx: ExecutorContext): Promise<void> {
     if (this.taskId !== undefined) {
@@ -62,11 +75,46 @@ export class CommandExecutor implements ExecutorHandlers {
       await this.end(ctx, 'TASK_ERROR', { message: 'a command task needs a command', reason: 'REASON_TASK_INVALID' });
       return;
     }
-    await ctx.update(task.taskId, 'TASK_STARTING');
-    if (this.killed) {
+    const attached = this.o.attached?.taskId === task.taskId ? this.o.attached : undefined;
+    if (this.killed && !attached) {
       await this.end(ctx, 'TASK_KILLED', { message: 'killed before it started' });
       return;
     }
+    const surroundings = await this.surroundings(task, command, ctx, !attached);
+    if (!surroundings) return;
+    const { env, ids } = surroundings;
+    let started;
+    if (attached) started = { task: attached.process, exited: attached.exited };
+    else {
+      try {
+        started = await (this.o.start ?? CommandTask.start)({ command, cwd: ctx.sandbox, env, ...ids });
+      } catch (e) {
+        await this.end(ctx, 'TASK_FAILED', { message: `Failed to launch the task: ${(e as Error).message}`, reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
+        return;
+      }
+      // Once the process exists (and the agent has recorded it): a restarted agent takes over a task it heard of.
+      await ctx.update(task.taskId, 'TASK_STARTING');
+    }
+    this.process = started.task;
+    this.o.log(`${attached ? 'took over' : 'started'} task ${task.taskId} as pid ${started.task.pid}`);
+    void started.exited.then((exit) => this.exited(ctx, exit));
+    if (!attached?.running) await ctx.update(task.taskId, 'TASK_RUNNING');
+    if (this.killed) this.signalKill(this.killGraceSeconds);
+    else if (task.healthCheck && !this.over) {
+      this.startHealthChecks(ctx, task.taskId, task.healthCheck, { ports: task.resources.ranges('ports'), sandbox: ctx.sandbox, env, ...ids });
+    }
+  }
+
+  /**
+   * The task's environment and user; with `prepare`, the sandbox and volumes are given to
+   * that user. Undefined (the task failed) when its user does not exist.
+   */
+  private async surroundings(
+    task: TaskInfo,
+    command: NonNullable<TaskInfo['command']>,
+    ctx: ExecutorContext,
+    prepare: boolean,
+  ): Promise<{ env: Record<string, string>; ids: { uid?: number; gid?: number } } | undefined> {
     const env = buildTaskEnv({
       taskId: task.taskId,
       frameworkId: ctx.frameworkId,
@@ -78,37 +126,22 @@ export class CommandExecutor implements ExecutorHandlers {
       commandEnv: command.env,
       base: this.o.env,
     });
-    let ids: { uid?: number; gid?: number } = {};
     const userName = command.user || ctx.info.framework.user;
-    if (userName && this.o.isRoot) {
-      const user = await lookupUser(userName).catch((e: unknown) => {
-        this.o.log(`${(e as Error).message}`);
-        return undefined;
-      });
-      if (!user) {
-        await this.end(ctx, 'TASK_FAILED', { message: `Failed to launch the task: user '${userName}' does not exist on this agent`, reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
-        return;
-      }
-      ids = { uid: user.uid, gid: user.gid };
-      Object.assign(env, { USER: user.name, LOGNAME: user.name, HOME: user.home }, command.env);
+    if (!userName || !this.o.isRoot) return { env, ids: {} };
+    const user = await (this.o.lookupUser ?? lookupUser)(userName).catch((e: unknown) => {
+      this.o.log(`${(e as Error).message}`);
+      return undefined;
+    });
+    if (!user) {
+      await this.end(ctx, 'TASK_FAILED', { message: `Failed to launch the task: user '${userName}' does not exist on this agent`, reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
+      return undefined;
+    }
+    Object.assign(env, { USER: user.name, LOGNAME: user.name, HOME: user.home }, command.env);
+    if (prepare) {
       await chown(ctx.sandbox, user.uid, user.gid).catch((e: unknown) => this.o.log(`cannot give the sandbox to ${user.name}: ${(e as Error).message}`));
       await giveVolumes(ctx.sandbox, task.resources, user.uid, user.gid, (m) => this.o.log(m));
     }
-    let started;
-    try {
-      started = await CommandTask.start({ command, cwd: ctx.sandbox, env, ...ids });
-    } catch (e) {
-      await this.end(ctx, 'TASK_FAILED', { message: `Failed to launch the task: ${(e as Error).message}`, reason: 'REASON_CONTAINER_LAUNCH_FAILED' });
-      return;
-    }
-    this.process = started.task;
-    this.o.log(`started task ${task.taskId} as pid ${started.task.pid}`);
-    void started.exited.then((exit) => this.exited(ctx, exit));
-    await ctx.update(task.taskId, 'TASK_RUNNING');
-    if (this.killed) this.signalKill(this.killGraceSeconds);
-    else if (task.healthCheck && !this.over) {
-      this.startHealthChecks(ctx, task.taskId, task.healthCheck, { ports: task.resources.ranges('ports'), sandbox: ctx.sandbox, env, ...ids });
-    }
+    return { env, ids: { uid: user.uid, gid: user.gid } };
   }
 
   async kill(taskId: string, ctx: ExecutorContext, request: KillRequest): Promise<void> {
@@ -143,7 +176,7 @@ export class CommandExecutor implements ExecutorHandlers {
     this.o.log(`task ${taskId}: ${check.type} health check every ${policy.intervalMs / 1000} s after ${policy.delayMs / 1000} s (grace ${policy.gracePeriodMs / 1000} s, timeout ${policy.timeoutMs / 1000} s, ${policy.consecutiveFailures} failures)`);
     this.health = new HealthChecker({
       policy,
-      clock: this.o.clock ?? systemClock,
+      clock: this.clock,
       check: taskHealthCheck(check, task),
       log: (message) => this.o.log(`task ${taskId}: ${message}`),
       onReport: (report) => {
@@ -168,7 +201,7 @@ export class CommandExecutor implements ExecutorHandlers {
     const grace = graceSeconds ?? FALLBACK_GRACE_SECONDS;
     this.o.log(`sending SIGTERM to process group ${task.pid}; SIGKILL in ${grace} s`);
     task.signalGroup('SIGTERM');
-    this.killTimer = setTimeout(() => {
+    this.killTimer = this.clock.setTimeout(() => {
       this.o.log(`sending SIGKILL to process group ${task.pid}`);
       task.signalGroup('SIGKILL');
     }, grace * 1000);
@@ -176,7 +209,7 @@ export class CommandExecutor implements ExecutorHandlers {
 
   private async exited(ctx: ExecutorContext, exit: CommandExit): Promise<void> {
     this.stopHealthChecks();
-    clearTimeout(this.killTimer);
+    this.clock.clearTimeout(this.killTimer);
     // Whatever the task left in its group goes with it.
     this.process?.signalGroup('SIGKILL');
     const how = exit.signal ? `Command terminated with signal ${exit.signal}` : `Command exited with status ${exit.code ?? -1}`;

@@ -16,12 +16,22 @@ export interface CommandSpec {
   gid?: number;
 }
 
+/** A started task process, as the command executor drives it. */
+export interface TaskProcess {
+  readonly pid: number;
+  /** Signals the task's whole process group. */
+  signalGroup(signal: NodeJS.Signals): void;
+}
+
+/** Starts a task's process; rejects when it cannot be started. */
+export type StartTask = (spec: CommandSpec) => Promise<{ task: TaskProcess; exited: Promise<CommandExit> }>;
+
 /**
  * One command task process: `/bin/sh -c value` (shell) or `value` with `arguments` as
  * argv (no shell), in its own process group (so a kill reaches everything it started),
  * with stdout/stderr inherited from the executor (the sandbox's files).
  */
-export class CommandTask {
+export class CommandTask implements TaskProcess {
   private constructor(private readonly child: ChildProcess) {}
 
   /** Starts the process; rejects when it cannot be started (no such program, ...). */

@@ -25,3 +25,23 @@ export function lookupUser(name: string): Promise<SystemUser | undefined> {
     });
   });
 }
+
+/** Looks users up by name. */
+export type UserLookup = (name: string) => Promise<SystemUser | undefined>;
+
+/**
+ * `lookup` with its answers remembered for `ttlMs` (a user found; a user not found is
+ * asked again every time): the agent's command executors look up a task's user for every
+ * task, and `getent` is a process of its own.
+ */
+export function cachedUserLookup(lookup: UserLookup, now: () => number, ttlMs = 60_000): UserLookup {
+  const known = new Map<string, { user: SystemUser; at: number }>();
+  return async (name) => {
+    const hit = known.get(name);
+    if (hit && now() - hit.at < ttlMs) return hit.user;
+    const user = await lookup(name);
+    if (user) known.set(name, { user, at: now() });
+    else known.delete(name);
+    return user;
+  };
+}

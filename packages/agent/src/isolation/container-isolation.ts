@@ -18,7 +18,7 @@ const BASH = '/bin/bash';
  * Runs `command` with its argv[0] through bash's `exec -a` (a wrapper would lose it
  * otherwise; POSIX sh has no way to set it). Without bash, argv[0] is the program's path.
  */
-function keepArgv0(command: Command): Command {
+export function keepArgv0(command: Command): Command {
   if (command.argv0 === undefined || command.argv0 === command.file || !existsSync(BASH)) return { file: command.file, args: command.args };
   return { file: BASH, args: ['-c', 'exec -a "$0" "$@"', command.argv0, command.file, ...command.args] };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_EXECUTOR_OVERHEAD, containerLimits, executorOverhead, portAllowed } from './limits.js';
+import { EXECUTOR_OVERHEAD, containerLimits, executorOverhead, portAllowed } from './limits.js';
 
 type Wire = Parameters<typeof containerLimits>[1];
 const scalar = (name: string, value: number, role = '*'): Wire[number] => ({ name, type: 1, scalar: value, ranges: [], set: [], role, reservations: [], disk: undefined });
@@ -7,11 +7,11 @@ const ports = (begin: number, end: number): Wire[number] => ({ name: 'ports', ty
 const MB = 1024 * 1024;
 
 describe('container limits', () => {
-  it('sum the executor and every live task, plus the command executor overhead', () => {
-    const l = containerLimits('/w', [scalar('cpus', 0.1), scalar('mem', 32)], [[scalar('cpus', 0.5), scalar('mem', 64), ports(31000, 31001)], [scalar('disk', 10), ports(31005, 31005)]], COMMAND_EXECUTOR_OVERHEAD);
+  it('sum the executor and every live task, plus the executor overhead', () => {
+    const l = containerLimits('/w', [scalar('cpus', 0.1), scalar('mem', 32)], [[scalar('cpus', 0.5), scalar('mem', 64), ports(31000, 31001)], [scalar('disk', 10), ports(31005, 31005)]], EXECUTOR_OVERHEAD);
     expect(l).toEqual({
       cpus: 0.6,
-      memBytes: (32 + 64 + COMMAND_EXECUTOR_OVERHEAD.memMb) * MB,
+      memBytes: (32 + 64 + EXECUTOR_OVERHEAD.memMb) * MB,
       diskBytes: 10 * MB,
       ports: [
         { begin: 31000, end: 31001 },
@@ -28,10 +28,10 @@ describe('container limits', () => {
     expect(l.volumes).toEqual([{ path: '/w/volumes/roles/db/v1', containerPath: 'data', bytes: 100 * MB }]);
   });
 
-  it("add the executor process's own memory for the command executor and for custom executors that declare none", () => {
-    expect(executorOverhead('command', [scalar('mem', 128)])).toEqual(COMMAND_EXECUTOR_OVERHEAD);
-    expect(executorOverhead('custom', [])).toEqual(COMMAND_EXECUTOR_OVERHEAD);
-    expect(executorOverhead('custom', [scalar('cpus', 0.1)])).toEqual(COMMAND_EXECUTOR_OVERHEAD);
+  it("add the executor process's own memory for custom executors that declare none, and nothing for a command task (no executor process)", () => {
+    expect(executorOverhead('command', [])).toEqual({ cpus: 0, memMb: 0 });
+    expect(executorOverhead('custom', [])).toEqual(EXECUTOR_OVERHEAD);
+    expect(executorOverhead('custom', [scalar('cpus', 0.1)])).toEqual(EXECUTOR_OVERHEAD);
     expect(executorOverhead('custom', [scalar('cpus', 0.1), scalar('mem', 32)])).toEqual({ cpus: 0, memMb: 0 });
   });
 

@@ -8,23 +8,23 @@ type WireResources = TaskInfo['resources'];
 const MB = 1024 * 1024;
 
 /**
- * What the agent adds for its own command executor (a Node process of its own) to what
- * the task asked for: Mesos adds DEFAULT_EXECUTOR_MEM (32 MB) for its C++ command
- * executor; ours is a Node process of about 45-60 MB resident. Cpus are not added: the
- * executor is idle while its task runs, and a 0.5 cpu hard limit stays 0.5.
+ * What the agent adds for a custom executor that declares no memory of its own (a Node
+ * process is about 45-60 MB resident). Cpus are not added: a 0.5 cpu hard limit stays 0.5.
  */
-export const COMMAND_EXECUTOR_OVERHEAD = { cpus: 0, memMb: 64 } as const;
+export const EXECUTOR_OVERHEAD = { cpus: 0, memMb: 64 } as const;
 
 const NONE = { cpus: 0, memMb: 0 } as const;
 
 /**
- * The memory added for the executor process itself: the command executor's, and the same
- * for a custom executor that declares no memory of its own (else its limit would hold only
- * its tasks' memory, and the executor would die of it with its first task).
+ * The memory added for the executor process itself. None for a command task: its command
+ * executor runs in the agent process, and the container holds only the task (and the
+ * small shell that records its exit status). A custom executor that declares no memory of
+ * its own gets {@link EXECUTOR_OVERHEAD} (else its limit would hold only its tasks' memory,
+ * and the executor would die of it with its first task).
  */
 export function executorOverhead(kind: 'command' | 'custom', executor: WireResources): { cpus: number; memMb: number } {
-  if (kind === 'command') return COMMAND_EXECUTOR_OVERHEAD;
-  return safe(executor).scalar('mem') > 0 ? NONE : COMMAND_EXECUTOR_OVERHEAD;
+  if (kind === 'command') return NONE;
+  return safe(executor).scalar('mem') > 0 ? NONE : EXECUTOR_OVERHEAD;
 }
 
 /** One persistent volume a container uses, and its size. */

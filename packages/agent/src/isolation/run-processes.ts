@@ -29,6 +29,21 @@ export class RunProcessTable {
   }
 }
 
+let pending: Promise<Map<string, number[]>> | undefined;
+
+/**
+ * The processes of a run as of now: from a scan of /proc that starts after this call, shared
+ * by every call made before it starts (runs ending together — many short tasks — read every
+ * process's environment once, not once each).
+ */
+export async function currentRunPids(runId: string): Promise<number[]> {
+  pending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    pending = undefined;
+    return scanProc();
+  });
+  return (await pending).get(runId) ?? [];
+}
+
 async function scanProc(): Promise<Map<string, number[]>> {
   const byRun = new Map<string, number[]>();
   let entries: string[];

@@ -39,7 +39,7 @@ export const launchBenchmark: Benchmark = {
           { name: 'Meso ÷ raw spawn rate', value: rate / raw, unit: '', target: { op: '>=', value: 0.5 } },
           { name: 'tasks that did not end TASK_FINISHED', value: failed.length, unit: 'tasks' },
         ],
-        notes: [...failed.slice(0, 3), 'Rate from the first ACCEPT to the last terminal update the framework saw; each task runs under the agent\'s command executor (a process per task) in its own sandbox.'],
+        notes: [...failed.slice(0, 3), 'Rate from the first ACCEPT to the last terminal update the framework saw; each task runs in its own sandbox and container, under the command executor the agent hosts in its own process (no executor process per task).'],
       };
     } finally {
       await cleanup.run();
