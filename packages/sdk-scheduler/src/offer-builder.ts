@@ -110,6 +110,8 @@ export class OfferBuilder {
   private readonly placed: PlacedTask[] = [];
   private readonly executors = new Map<string, Resources>();
   private readonly runningExecutors: ReadonlySet<string>;
+  /** Whether what is left may hold persistent volumes (else tasks skip setting them apart). */
+  private hasVolumes: boolean;
 
   constructor(offers: Offer | readonly Offer[]) {
     const list: readonly Offer[] = Array.isArray(offers) ? offers : [offers as Offer];
@@ -126,6 +128,7 @@ export class OfferBuilder {
     });
     this.offers = list;
     this.left = list.reduce((acc, o) => acc.add(o.resources), Resources.empty());
+    this.hasVolumes = this.left.toList().some((r) => r.kind === 'scalar' && r.volume !== undefined);
     this.runningExecutors = new Set(list.flatMap((o) => o.executorIds));
   }
 
@@ -215,11 +218,14 @@ export class OfferBuilder {
       left = taken.left;
       executor = { id: task.executor.executorId, resources: taken.resources };
     }
-    const taken = this.take(task.resources, task.ports ?? 0, left.withoutVolumes(), `${field}.resources`, `task ${task.taskId}`);
-    const volumes = taskVolumes(task, field);
-    const missing = left.shortfall(volumes);
-    if (missing.length > 0) throw this.doesNotFit(`${field}.volumes`, `task ${task.taskId}`, missing);
-    const resources = taken.resources.add(volumes);
+    const taken = this.take(task.resources, task.ports ?? 0, this.hasVolumes ? left.withoutVolumes() : left, `${field}.resources`, `task ${task.taskId}`);
+    let resources = taken.resources;
+    if (task.volumes !== undefined) {
+      const volumes = taskVolumes(task, field);
+      const missing = left.shortfall(volumes);
+      if (missing.length > 0) throw this.doesNotFit(`${field}.volumes`, `task ${task.taskId}`, missing);
+      resources = resources.add(volumes);
+    }
     const ports = taken.ports;
     left = left.subtract(resources);
     const placed: PlacedTask = { spec: task, resources, ports, ...(executor ? { executorResources: executor.resources } : {}) };
@@ -288,6 +294,7 @@ export class OfferBuilder {
       case 'create': {
         const volumes = volumesResources(op.volumes, `${field}.volumes`);
         this.left = afterCreate(this.left, volumes, `${field}.volumes`);
+        this.hasVolumes = true;
         return volumes;
       }
       case 'destroy': {

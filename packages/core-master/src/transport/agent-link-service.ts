@@ -6,7 +6,7 @@ import { registerAgent } from '../agents/agent-registration.js';
 import { isMasterError, protocolCodeOf } from '../errors.js';
 import type { AgentLink } from '../links.js';
 import type { Master } from '../master.js';
-import { kindOf, later } from './fault-injection.js';
+import { deliver } from './faulty-delivery.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 /** An agent's link, and whether it may batch (set from the agent's `register`). */
@@ -27,7 +27,7 @@ function linkOf(master: Master, call: ServerDuplexStream<AgentMessage, MasterMes
     (messages) => ({ message: { $case: 'batch', value: { messages } } }),
   );
   return {
-    send: (message) => master.faults.route('to_agent', kindOf(message.message?.$case ?? ''), () => out.send(message), later(master)),
+    send: (message) => deliver(master, 'to_agent', message.message?.$case, () => out.send(message)),
     close: () => {
       out.flush();
       if (!call.writableEnded) call.end();
@@ -85,7 +85,7 @@ export function agentLinkService(master: Master): AgentLinkServer {
         }
       };
       call.on('data', (message: AgentMessage) => {
-        for (const m of unbatched(master, message)) master.faults.route('from_agent', kindOf(m.message?.$case ?? ''), () => received(m), later(master));
+        for (const m of unbatched(master, message)) deliver(master, 'from_agent', m.message?.$case, () => received(m));
       });
       const closed = (): void => {
         const id = agentId;

@@ -7,7 +7,8 @@ import { acknowledge, frameworkMessage, kill, reconcile, shutdownExecutor } from
 import type { FrameworkLink } from '../links.js';
 import type { Master } from '../master.js';
 import type { FrameworkRecord } from '../model/model.js';
-import { kindOf, later } from './fault-injection.js';
+import { later } from './fault-injection.js';
+import { deliver } from './faulty-delivery.js';
 import { toGrpcError } from './grpc-errors.js';
 import { TurnBatcher } from './turn-batcher.js';
 
@@ -48,7 +49,7 @@ function streamLink(master: Master, call: ServerWritableStream<SubscribeRequest,
   out.enable(call.request.acceptsBatches === true);
   return {
     streamId,
-    send: (event) => master.faults.route('to_framework', kindOf(event.event?.$case ?? ''), () => out.send(event), later(master)),
+    send: (event) => deliver(master, 'to_framework', event.event?.$case, () => out.send(event)),
     close: (error) => {
       if (call.writableEnded) return;
       out.flush();
