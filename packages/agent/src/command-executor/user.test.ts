@@ -20,4 +20,16 @@ describe('cachedUserLookup', () => {
     await lookup('alice');
     expect(asked).toEqual(['alice', 'bob', 'bob', 'alice']);
   });
+
+  it('asks once for many lookups of the same name at the same time', async () => {
+    let asked = 0;
+    const lookup = cachedUserLookup(async (name) => {
+      asked++;
+      await new Promise((r) => setTimeout(r, 5));
+      return { name, uid: 1, gid: 1, home: '/' };
+    }, () => 0);
+    const users = await Promise.all(Array.from({ length: 20 }, () => lookup('alice')));
+    expect(users.every((u) => u?.uid === 1)).toBe(true);
+    expect(asked).toBe(1);
+  });
 });

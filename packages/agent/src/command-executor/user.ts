@@ -31,17 +31,22 @@ export type UserLookup = (name: string) => Promise<SystemUser | undefined>;
 
 /**
  * `lookup` with its answers remembered for `ttlMs` (a user found; a user not found is
- * asked again every time): the agent's command executors look up a task's user for every
- * task, and `getent` is a process of its own.
+ * asked again every time), and one question at a time per name: the agent's command
+ * executors look up a task's user for every task, often many at once, and `getent` is a
+ * process of its own.
  */
 export function cachedUserLookup(lookup: UserLookup, now: () => number, ttlMs = 60_000): UserLookup {
-  const known = new Map<string, { user: SystemUser; at: number }>();
-  return async (name) => {
+  const known = new Map<string, { user: Promise<SystemUser | undefined>; at: number }>();
+  return (name) => {
     const hit = known.get(name);
     if (hit && now() - hit.at < ttlMs) return hit.user;
-    const user = await lookup(name);
-    if (user) known.set(name, { user, at: now() });
-    else known.delete(name);
+    const user = lookup(name);
+    known.set(name, { user, at: now() });
+    // Not found (or failed): forgotten once answered, so the next task asks again.
+    void user.then(
+      (u) => u === undefined && known.get(name)?.user === user && known.delete(name),
+      () => known.get(name)?.user === user && known.delete(name),
+    );
     return user;
   };
 }
