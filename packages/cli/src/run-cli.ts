@@ -1,35 +1,33 @@
 import { CliError } from './cli-error.js';
-import { agentCommand } from './commands/agent.js';
-import { appCommand } from './commands/app.js';
-import { batchCommand } from './commands/batch.js';
-import { executeCommand } from './commands/execute.js';
-import { jobCommand } from './commands/job.js';
-import { localCommand } from './commands/local.js';
-import { masterCommand } from './commands/master.js';
-import { quotaCommand } from './commands/quota.js';
-import { rolesCommand } from './commands/roles.js';
-import { redisCommand } from './commands/redis.js';
-import { reserveCommand, unreserveCommand, volumesCommand } from './commands/reservations.js';
-import { simAgentsCommand } from './commands/sim-agents.js';
-import { stateCommand } from './commands/state.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
-  master: { run: masterCommand, summary: 'Run a master.' },
-  agent: { run: agentCommand, summary: 'Run an agent that registers with a master.' },
-  local: { run: localCommand, summary: 'Run a master and N agents on this machine (default 2).' },
-  execute: { run: executeCommand, summary: 'Run one task and follow it to its end (like mesos-execute).' },
-  state: { run: stateCommand, summary: 'Show agents, frameworks and tasks.' },
-  roles: { run: rolesCommand, summary: 'List roles (weight, quota, allocation, frameworks) or set their weights.' },
-  quota: { run: quotaCommand, summary: "List, set or remove roles' quota." },
-  reserve: { run: reserveCommand, summary: "List agents' reservations, or reserve an agent's resources for a role." },
-  unreserve: { run: unreserveCommand, summary: "Give an agent's reserved resources back (unreserve)." },
-  volumes: { run: volumesCommand, summary: 'List, create or destroy persistent volumes.' },
-  app: { run: appCommand, summary: 'Deploy, list, show, scale, restart and remove services on fw-marathon.' },
-  job: { run: jobCommand, summary: 'Add, list, run, inspect and remove scheduled jobs on fw-chronos.' },
-  batch: { run: batchCommand, summary: 'Submit, follow, list, kill and explain batch jobs on fw-batch.' },
-  redis: { run: redisCommand, summary: 'Create, inspect, scale and delete Redis instances on fw-redis.' },
-  'sim-agents': { run: simAgentsCommand, summary: 'Register many simulated agents with a master (for benchmarks).' },
+type Run = (argv: string[]) => Promise<number>;
+
+/**
+ * The commands, each loaded only when run: `meso master` does not load the agent, the
+ * reference frameworks or the SDKs (a master restarting is listening that much sooner).
+ */
+const COMMANDS: Record<string, { run: Run; summary: string }> = {
+  master: { run: lazy(() => import('./commands/master.js'), 'masterCommand'), summary: 'Run a master.' },
+  agent: { run: lazy(() => import('./commands/agent.js'), 'agentCommand'), summary: 'Run an agent that registers with a master.' },
+  local: { run: lazy(() => import('./commands/local.js'), 'localCommand'), summary: 'Run a master and N agents on this machine (default 2).' },
+  execute: { run: lazy(() => import('./commands/execute.js'), 'executeCommand'), summary: 'Run one task and follow it to its end (like mesos-execute).' },
+  state: { run: lazy(() => import('./commands/state.js'), 'stateCommand'), summary: 'Show agents, frameworks and tasks.' },
+  roles: { run: lazy(() => import('./commands/roles.js'), 'rolesCommand'), summary: 'List roles (weight, quota, allocation, frameworks) or set their weights.' },
+  quota: { run: lazy(() => import('./commands/quota.js'), 'quotaCommand'), summary: "List, set or remove roles' quota." },
+  reserve: { run: lazy(() => import('./commands/reservations.js'), 'reserveCommand'), summary: "List agents' reservations, or reserve an agent's resources for a role." },
+  unreserve: { run: lazy(() => import('./commands/reservations.js'), 'unreserveCommand'), summary: "Give an agent's reserved resources back (unreserve)." },
+  volumes: { run: lazy(() => import('./commands/reservations.js'), 'volumesCommand'), summary: 'List, create or destroy persistent volumes.' },
+  app: { run: lazy(() => import('./commands/app.js'), 'appCommand'), summary: 'Deploy, list, show, scale, restart and remove services on fw-marathon.' },
+  job: { run: lazy(() => import('./commands/job.js'), 'jobCommand'), summary: 'Add, list, run, inspect and remove scheduled jobs on fw-chronos.' },
+  batch: { run: lazy(() => import('./commands/batch.js'), 'batchCommand'), summary: 'Submit, follow, list, kill and explain batch jobs on fw-batch.' },
+  redis: { run: lazy(() => import('./commands/redis.js'), 'redisCommand'), summary: 'Create, inspect, scale and delete Redis instances on fw-redis.' },
+  'sim-agents': { run: lazy(() => import('./commands/sim-agents.js'), 'simAgentsCommand'), summary: 'Register many simulated agents with a master (for benchmarks).' },
 };
+
+/** A command function loaded from its module when first run. */
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): Run {
+  return async (argv) => ((await load())[name] as Run)(argv);
+}
 
 const HELP = [
   'Usage: meso COMMAND [flags]',

@@ -133,4 +133,32 @@ describe('master restart', () => {
     expect(fx.master.model.goneAgents.has(agent.id)).toBe(true);
     expect(fx.master.model.agents.has(agent.id)).toBe(false);
   });
+
+  it('while agents are still coming back, a re-registration waits for the periodic cycle for its offers; the last one back asks for a cycle at once', async () => {
+    const store = new MemoryStateStore();
+    const clock = new FakeClock();
+    const opts = { allocationIntervalMs: 1000, agentReregisterTimeoutMs: 60_000 };
+    fx = await MasterFixture.create(opts, store, clock);
+    const a = await fx.registerAgent({ hostname: 'a' });
+    const b = await fx.registerAgent({ hostname: 'b' });
+    await fx.close();
+    fx = await MasterFixture.create(opts, store, clock);
+    const fw = await fx.subscribe();
+    const back = (id: string, hostname: string) => registerAgent(fx!.master, RegisterAgent.fromPartial({ agentInfo: { id: { value: id }, hostname, endpoint: '127.0.0.1:5051', resources: scalars({ cpus: 4, mem: 4096 }) } }), new FakeAgentLink());
+    const offered = () => [...fx!.master.model.offers.values()].map((o) => o.agentId).sort();
+
+    await fx.settle(); // the cycle the subscription asked for
+    expect(fx.master.recovering).toBe(true);
+    back(a.id, 'a');
+    await fx.settle();
+    expect(offered()).toEqual([]); // b is still RECOVERING: no cycle per registration
+    clock.advance(1000);
+    expect(offered()).toEqual([a.id]); // the periodic cycle
+    fw.link.take('offers');
+
+    back(b.id, 'b');
+    expect(fx.master.recovering).toBe(false);
+    await fx.settle();
+    expect(offered()).toEqual([a.id, b.id].sort()); // the last one back: a cycle at once
+  });
 });

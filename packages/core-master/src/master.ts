@@ -72,6 +72,8 @@ export class Master {
   readonly deferredCalls = new DeferredCalls();
   /** Kills waiting for the task's agent to come back, by task key (see `PendingKill`). */
   readonly pendingKills = new Map<string, PendingKill>();
+  /** Agents recovered from the registry as RECOVERING, until seen otherwise (see `recovering`). */
+  private readonly recoveredAgents = new Set<string>();
   private readonly removalTimers = new Map<string, TimerHandle>();
   private readonly failoverTimers = new Map<string, TimerHandle>();
   private readonly unreachableTimers = new Map<string, TimerHandle>();
@@ -133,6 +135,7 @@ export class Master {
       });
       // An admitted agent must re-register within agentReregisterTimeoutMs of this start; an
       // unreachable one keeps the rest of its removal timeout.
+      if (!unreachable) this.recoveredAgents.add(agentId);
       if (unreachable) this.startRemovalTimer(agentId, a.unreachableTime ?? now, () => markGone(this, agentId));
       else this.startUnreachableTimer(agentId, this.options.agentReregisterTimeoutMs, () => markUnreachable(this, agentId, 'did not re-register after the master restarted'));
     }
@@ -163,6 +166,19 @@ export class Master {
       removedFrameworks: recovered.frameworks.filter((f) => f.removed).length,
       agents: recovered.agents.size,
     });
+  }
+
+  /**
+   * Whether an agent known from the registry has neither re-registered since this master
+   * started nor been given up on (still RECOVERING). Amortized O(1): agents no longer
+   * RECOVERING are dropped as they are met.
+   */
+  get recovering(): boolean {
+    for (const id of this.recoveredAgents) {
+      if (this.model.agents.get(id)?.status === 'RECOVERING') return true;
+      this.recoveredAgents.delete(id);
+    }
+    return false;
   }
 
   get masterId(): string {
