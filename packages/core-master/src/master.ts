@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { FrameworkInfo_Capability, type Event, type KillRequest, type Logger, type MasterMessage, type TimerHandle } from '@meso/proto';
+import { performance } from 'node:perf_hooks';
+import { FrameworkInfo_Capability, type Event, type KillRequest, type Logger, type MasterMessage, type Offer, type TimerHandle } from '@meso/proto';
 import type { StateStore } from '@meso/state';
 import { markUnreachable } from './agents/agent-health.js';
 import { markGone } from './agents/agent-removal.js';
@@ -15,7 +16,7 @@ import { Registry } from './model/registry.js';
 import { allocatorInput } from './model/snapshots.js';
 import { recoverRoles } from './roles/role-recovery.js';
 import { MasterMetrics } from './observe/metrics.js';
-import { offerToWire } from './observe/wire-views.js';
+import { offersToWire } from './observe/wire-views.js';
 import type { ResolvedMasterOptions } from './options.js';
 import { FaultInjector } from './transport/fault-injection.js';
 
@@ -344,18 +345,19 @@ export class Master {
     if (decisions.length === 0) return;
     const offers: OfferRecord[] = decisions.map((d) => ({ id: this.ids.offerId(), ...d, createdAt: now }));
     this.commitLocal({ type: 'offersCreated', offers });
-    const byFramework = new Map<string, OfferRecord[]>();
-    for (const o of offers) {
-      if (!this.model.offers.has(o.id)) continue;
-      const list = byFramework.get(o.frameworkId);
-      if (list) list.push(o);
-      else byFramework.set(o.frameworkId, [o]);
+    const made = offers.filter((o) => this.model.offers.has(o.id));
+    const wire = offersToWire(this.model, made);
+    const byFramework = new Map<string, { ids: string[]; wire: Offer[] }>();
+    made.forEach((o, i) => {
+      let group = byFramework.get(o.frameworkId);
+      if (!group) byFramework.set(o.frameworkId, (group = { ids: [], wire: [] }));
+      group.ids.push(o.id);
+      group.wire.push(wire[i] as Offer);
       this.startOfferTimer(o.id);
-    }
-    for (const [frameworkId, list] of byFramework) {
-      const wire = list.map((o) => offerToWire(this.model, o));
-      if (!this.sendToFramework(frameworkId, { event: { $case: 'offers', value: { offers: wire } } })) {
-        this.rescindOffers(list.map((o) => o.id), 'framework not connected');
+    });
+    for (const [frameworkId, group] of byFramework) {
+      if (!this.sendToFramework(frameworkId, { event: { $case: 'offers', value: { offers: group.wire } } })) {
+        this.rescindOffers(group.ids, 'framework not connected');
       }
     }
   }

@@ -1,7 +1,8 @@
 import type { Resources, TaskState } from '@meso/proto';
 import type { AgentRecord, MasterModel, TaskRecord, TaskStateEntry } from '../model/model.js';
 import { MASTER_VERSION } from '../version.js';
-import { agentJson, frameworkJson, taskJson } from './state-json.js';
+import { agentAvailable } from '../model/snapshots.js';
+import { agentJson, frameworkJson, resourcesToJson, taskJson } from './state-json.js';
 
 // The /state document as bytes, fast at 10k agents and 100k tasks (43 MB):
 // - each task's and agent's JSON text is kept beside its record (a WeakMap) with what it was
@@ -61,17 +62,50 @@ function taskText(t: TaskRecord): string {
   return text;
 }
 
-const agentFragments = new WeakMap<AgentRecord, { deps: readonly unknown[]; text: string }>();
+/** An agent's JSON around its resources (which change with every offer), kept until the rest changes. */
+interface AgentFragment {
+  deps: readonly unknown[];
+  head: string;
+  tail: string;
+  used: Resources | undefined;
+  offered: Resources | undefined;
+  text: string;
+}
 
-/** An agent's JSON; a DRAINING agent's status depends on its tasks, so it is made every time. */
+const agentFragments = new WeakMap<AgentRecord, AgentFragment>();
+const RESOURCES_MARK = '"resources":null';
+
+/** The JSON text of resources, once per (immutable) Resources. */
+const resourcesTexts = new WeakMap<Resources, string>();
+function resourcesText(r: Resources): string {
+  let text = resourcesTexts.get(r);
+  if (text === undefined) resourcesTexts.set(r, (text = JSON.stringify(resourcesToJson(r))));
+  return text;
+}
+
+/**
+ * An agent's JSON; a DRAINING agent's status depends on its tasks, so it is made every time.
+ * Offers made and declined change only `offered` (and the free resources): then the text is
+ * the kept head and tail around the resources' texts, not a new stringify of the agent.
+ */
 function agentText(model: MasterModel, a: AgentRecord): string {
   if (a.maintenance === 'DRAINING') return JSON.stringify(agentJson(model, a));
-  const deps = [a.status, a.maintenance, a.hostname, a.endpoint, a.attributes, a.total, a.used, a.offered, a.registeredTime, a.reregisteredTime, a.isolators, a.usage];
-  const hit = agentFragments.get(a);
-  if (hit && hit.deps.every((d, i) => d === deps[i])) return hit.text;
-  const text = JSON.stringify(agentJson(model, a));
-  agentFragments.set(a, { deps, text });
-  return text;
+  const deps = [a.status, a.maintenance, a.hostname, a.endpoint, a.attributes, a.total, a.registeredTime, a.reregisteredTime, a.isolators, a.usage];
+  let f = agentFragments.get(a);
+  if (!f || !f.deps.every((d, i) => d === deps[i])) {
+    // `resources` keeps its place among the keys; before it come only strings and attributes (never null).
+    const json = JSON.stringify({ ...agentJson(model, a), resources: null });
+    const at = json.indexOf(RESOURCES_MARK);
+    f = { deps, head: json.slice(0, at), tail: json.slice(at + RESOURCES_MARK.length), used: undefined, offered: undefined, text: '' };
+    agentFragments.set(a, f);
+  }
+  if (f.used !== a.used || f.offered !== a.offered) {
+    const free = resourcesText(agentAvailable(a));
+    f.text = `${f.head}"resources":{"total":${resourcesText(a.total)},"used":${resourcesText(a.used)},"offered":${resourcesText(a.offered)},"free":${free}}${f.tail}`;
+    f.used = a.used;
+    f.offered = a.offered;
+  }
+  return f.text;
 }
 
 /** A JSON array of texts as UTF-8 blocks, each kept until one of its texts changes. */

@@ -10,12 +10,25 @@ import {
 } from '@meso/proto';
 import type { MasterModel, OfferRecord, TaskRecord } from '../model/model.js';
 
-/** An outstanding offer as the framework receives it. */
-export function offerToWire(model: MasterModel, offer: OfferRecord): Offer {
+/** Outstanding offers as their frameworks receive them (the executors are looked at once, not once per offer). */
+export function offersToWire(model: MasterModel, offers: readonly OfferRecord[]): Offer[] {
+  const executors = new Map<string, { value: string }[]>();
+  for (const e of model.executors.values()) {
+    const key = `${e.agentId}\u0000${e.frameworkId}`;
+    const list = executors.get(key);
+    if (list) list.push({ value: e.executorId });
+    else executors.set(key, [{ value: e.executorId }]);
+  }
+  return offers.map((o) => offerToWire(model, o, executors.get(`${o.agentId}\u0000${o.frameworkId}`) ?? []));
+}
+
+/** An outstanding offer as the framework receives it; `executorIds`: the framework's executors on the agent. */
+export function offerToWire(
+  model: MasterModel,
+  offer: OfferRecord,
+  executorIds = [...model.executors.values()].filter((e) => e.agentId === offer.agentId && e.frameworkId === offer.frameworkId).map((e) => ({ value: e.executorId })),
+): Offer {
   const agent = model.agents.get(offer.agentId);
-  const executorIds = [...model.executors.values()]
-    .filter((e) => e.agentId === offer.agentId && e.frameworkId === offer.frameworkId)
-    .map((e) => ({ value: e.executorId }));
   return {
     id: { value: offer.id },
     frameworkId: { value: offer.frameworkId },
