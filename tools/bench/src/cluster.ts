@@ -120,7 +120,10 @@ export async function loadCluster(
   return { fleet, frameworks: await placeTasks(cleanup, master, o) };
 }
 
-/** Starts `count` load frameworks sharing `tasks` among them. */
+/**
+ * Starts `count` load frameworks sharing `tasks` among them, subscribing all at once (one after
+ * the other, the first would place its share while the last is still subscribing).
+ */
 export async function startFrameworks(
   cleanup: Cleanup,
   master: string,
@@ -130,14 +133,16 @@ export async function startFrameworks(
   command = 'sleep 3600',
   size = { cpus: 0.05, mem: 16 },
 ): Promise<LoadFramework[]> {
-  const frameworks: LoadFramework[] = [];
-  for (let i = 0; i < count; i++) {
+  const starting = Array.from({ length: count }, async (_, i) => {
     const share = Math.floor(tasks / count) + (i < tasks % count ? 1 : 0);
     const fw = await LoadFramework.start({ name: `bench-${i}`, master, tasks: share, ...size, command, ...(maxPerOffer ? { maxPerOffer } : {}) });
     cleanup.onCleanup(() => fw.close());
-    frameworks.push(fw);
-  }
-  return frameworks;
+    return fw;
+  });
+  const started = await Promise.allSettled(starting);
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return started.map((s) => (s as PromiseFulfilledResult<LoadFramework>).value);
 }
 
 export function runningCount(frameworks: readonly LoadFramework[]): number {
