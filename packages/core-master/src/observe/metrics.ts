@@ -90,9 +90,12 @@ export class MasterMetrics {
       [{ state: 'disconnected' }, fws.filter((f) => !f.connected).length],
       [{ state: 'removed' }, model.removedFrameworks.size],
     ]);
+    // Counted by state number first (100k tasks: no name per task), then named.
+    const byNumber = new Map<number, number>();
+    for (const t of model.tasks.values()) byNumber.set(t.state, (byNumber.get(t.state) ?? 0) + 1);
+    for (const t of model.completedTasks) byNumber.set(t.state, (byNumber.get(t.state) ?? 0) + 1);
     const tasksByState = new Map<string, number>();
-    for (const t of model.tasks.values()) tasksByState.set(taskStateName(t.state), (tasksByState.get(taskStateName(t.state)) ?? 0) + 1);
-    for (const t of model.completedTasks) tasksByState.set(taskStateName(t.state), (tasksByState.get(taskStateName(t.state)) ?? 0) + 1);
+    for (const [state, n] of byNumber) tasksByState.set(taskStateName(state), (tasksByState.get(taskStateName(state)) ?? 0) + n);
     l.metric('meso_master_tasks', 'gauge', 'Tasks (live and recently completed), by state.', [...tasksByState].sort().map(([state, n]) => [{ state }, n]));
 
     let total = Resources.empty();

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Cleanup } from '@meso/testing';
 import type { Benchmark } from '../benchmark.js';
-import { loadCluster, metric, startBenchMaster } from '../cluster.js';
+import { loadCluster, startBenchMaster } from '../cluster.js';
 import { LoadFramework } from '../load-framework.js';
 import { median } from '../stats.js';
 
@@ -43,9 +43,11 @@ async function sample(master: string, samples: number): Promise<{ ms: number[]; 
   }
 }
 
-/** Allocation cycles computed so far: cycles run, less those skipped as having nothing new to decide. */
+/** Allocation cycles computed so far (one /metrics read): cycles run, less those skipped as having nothing new to decide. */
 async function computedCycles(master: string): Promise<number> {
-  return (await metric(master, 'meso_master_allocation_runs_total')) - (await metric(master, 'meso_master_allocation_skipped_total'));
+  const text = await (await fetch(`http://${master}/metrics`)).text();
+  const value = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return value('meso_master_allocation_runs_total') - value('meso_master_allocation_skipped_total');
 }
 
 /** Allocation cycles computed per second over `during`, read from /metrics. */
