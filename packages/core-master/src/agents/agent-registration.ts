@@ -45,6 +45,18 @@ function safeResources(list: Task['resources']): Resources {
   }
 }
 
+/**
+ * The TaskInfo of a reported task. Its resources and labels are the decoded message's own
+ * (nothing else holds them), not deep copies: at 100k tasks re-registering after a restart,
+ * copying them through fromPartial was a tenth of the master's registration work.
+ */
+function taskInfoOf(t: Task, taskId: string, agentId: string): TaskInfo {
+  const info = TaskInfo.fromPartial({ name: t.name, taskId: { value: taskId }, agentId: { value: agentId } });
+  info.resources = t.resources;
+  info.labels = t.labels;
+  return info;
+}
+
 /** Builds the task records of what a re-registering agent reports, for adoption. */
 function reportedTasks(master: Master, agentId: string, reg: RegisterAgent, removed: Set<string>): TaskRecord[] {
   const out: TaskRecord[] = [];
@@ -74,7 +86,7 @@ function reportedTasks(master: Master, agentId: string, reg: RegisterAgent, remo
       executorId: t.executorId?.value ?? '',
       name: t.name,
       role: t.role || fw?.info.roles[0] || '*',
-      info: TaskInfo.fromPartial({ name: t.name, taskId: { value: taskId }, agentId: { value: agentId }, resources: t.resources, labels: t.labels }),
+      info: taskInfoOf(t, taskId, agentId),
       state: t.state === TaskState.TASK_STATE_UNSPECIFIED ? TaskState.TASK_RUNNING : t.state,
       resources: safeResources(t.resources),
       statuses: t.statuses.map((s) => ({ state: s.state, timestamp: s.timestamp })),
