@@ -73,6 +73,8 @@ export class Master {
   readonly deferredCalls = new DeferredCalls();
   /** Kills waiting for the task's agent to come back, by task key (see `PendingKill`). */
   readonly pendingKills = new Map<string, PendingKill>();
+  /** Links whose registration waits for its registry write (see `registerAgent`); `closed` once the link closed meanwhile. */
+  readonly admissions = new Map<AgentLink, { closed: boolean }>();
   /** Agents recovered from the registry as RECOVERING, until seen otherwise (see `recovering`). */
   private readonly recoveredAgents = new Set<string>();
   private readonly removalTimers = new Map<string, TimerHandle>();

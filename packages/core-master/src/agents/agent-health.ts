@@ -36,6 +36,11 @@ export function pongReceived(conn: AgentConnection): void {
  * does not come back within ping interval × max missed pings it becomes unreachable.
  */
 export function agentLinkClosed(master: Master, agentId: string, link: AgentLink): void {
+  const admission = master.admissions.get(link);
+  if (admission) {
+    admission.closed = true; // handled once the agent is admitted (see registerAgent)
+    return;
+  }
   const conn = master.agentConnections.get(agentId);
   if (!conn || conn.link !== link) return;
   master.options.clock.clearTimeout(conn.pingTimer);

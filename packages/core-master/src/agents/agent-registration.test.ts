@@ -2,6 +2,7 @@ import { RegisterAgent } from '@meso/proto';
 import { MemoryStateStore, StateError } from '@meso/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAgentLink, MasterFixture, scalars } from '../master.fixture.js';
+import { agentLinkClosed } from './agent-health.js';
 import { registerAgent } from './agent-registration.js';
 
 /** A memory store whose writes are held until released (or failed): durability under the test's control. */
@@ -103,5 +104,20 @@ describe('an agent registration is answered once the registry has it (Mesos: the
     expect(second.closed).toBe(false);
     expect(second.take('registered').map((r) => r.agentId?.value)).toEqual([id]);
     expect(fx.master.agentConnections.get(id)?.link).toBe(second);
+  });
+
+  it('a link that closes while its registration is written: the agent is admitted (as the registry has it), then DISCONNECTED', async () => {
+    const store = new HeldStore();
+    fx = await MasterFixture.create({}, store);
+    store.held = true;
+    const link = new FakeAgentLink();
+    const id = registerAgent(fx.master, agentInfo(), link);
+    agentLinkClosed(fx.master, id, link); // what the transport does when the stream ends
+    expect(fx.master.model.agents.has(id)).toBe(false);
+    store.release();
+    await fx.master.registryWritten();
+    expect(fx.master.model.agents.get(id)?.status).toBe('DISCONNECTED');
+    expect(fx.master.agentConnections.has(id)).toBe(false);
+    expect(fx.master.admissions.size).toBe(0);
   });
 });

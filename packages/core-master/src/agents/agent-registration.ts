@@ -18,7 +18,7 @@ import { answerDeferredCalls, masterUpdate, sendPendingKills } from '../calls/ta
 import { awayTask, taskKey, tasksOnAgent, type ExecutorRecord, type TaskRecord } from '../model/model.js';
 import { isTerminalState } from '../model/task-states.js';
 import { masterStatus } from '../observe/wire-views.js';
-import { startPinging } from './agent-health.js';
+import { agentLinkClosed, startPinging } from './agent-health.js';
 import { refuseGoneAgent } from './agent-removal.js';
 import { killTasksForDrain } from './maintenance.js';
 import { registeredResources } from '../reservations/agent-total.js';
@@ -143,17 +143,26 @@ export function registerAgent(master: Master, reg: RegisterAgent, link: AgentLin
     admit(master, reg, link, agent, now);
     return agentId;
   }
+  const admission = { closed: false };
+  master.admissions.set(link, admission);
   durable.then(
     () => {
+      master.admissions.delete(link);
       if (master.isClosed) return;
       try {
         if (master.model.goneAgents.has(agentId)) refuseGoneAgent(master, agentId, reg, link); // gone while written
         admit(master, reg, link, agent, now);
       } catch (e) {
         refuse(master, link, e);
+        return;
       }
+      // Its link closed while it was written: admitted (as the registry has it), then disconnected.
+      if (admission.closed) master.safely('closing an agent link', () => agentLinkClosed(master, agentId, link));
     },
-    (e: unknown) => refuse(master, link, new MasterError('INTERNAL', `the registry could not be written: ${(e as Error)?.message}`, undefined, { cause: e })),
+    (e: unknown) => {
+      master.admissions.delete(link);
+      refuse(master, link, new MasterError('INTERNAL', `the registry could not be written: ${(e as Error)?.message}`, undefined, { cause: e }));
+    },
   );
   return agentId;
 }
