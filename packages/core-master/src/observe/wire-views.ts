@@ -19,6 +19,7 @@ export function offersToWire(model: MasterModel, offers: readonly OfferRecord[])
     if (list) list.push({ value: e.executorId });
     else executors.set(key, [{ value: e.executorId }]);
   }
+  if (executors.size === 0) return offers.map((o) => offerToWire(model, o, []));
   return offers.map((o) => offerToWire(model, o, executors.get(`${o.agentId}\u0000${o.frameworkId}`) ?? []));
 }
 
