@@ -65,6 +65,8 @@ describe('the README example', () => {
       ['mem', 32],
     ]);
     // Both updates were acknowledged, the last one as the loop ended, before close().
-    expect(master.callsOf('acknowledge').map((a) => a.uuid)).toEqual(['u-running', 'u-finished']);
+    // (in one ACKNOWLEDGE call or two, as they were handled in one turn of the event loop or not).
+    const acknowledged = master.callsOf('acknowledge').flatMap((a) => (a.acknowledgements.length > 0 ? a.acknowledgements.map((x: { uuid: string }) => x.uuid) : [a.uuid]));
+    expect(acknowledged).toEqual(['u-running', 'u-finished']);
   });
 });

@@ -109,8 +109,8 @@ export function startSimAgents(options: SimAgentsOptions): SimAgents {
     return client;
   };
 
-  // What each agent sends in one turn of the event loop goes out as one message (a `batch`
-  // when there are several), as a real agent batching its status updates would.
+  // What each agent sends while handling one message (or one timer) goes out as one message
+  // (a `batch` when there are several), as a real agent batching its status updates would.
   const outbox = new Map<SimAgent, AgentMessage[]>();
   const flushOutbox = (): void => {
     for (const [agent, messages] of outbox) {
@@ -129,7 +129,7 @@ export function startSimAgents(options: SimAgentsOptions): SimAgents {
       const queued = outbox.get(agent);
       if (queued) queued.push(message);
       else {
-        if (outbox.size === 0) setImmediate(flushOutbox);
+        if (outbox.size === 0) queueMicrotask(flushOutbox);
         outbox.set(agent, [message]);
       }
     },
