@@ -14,23 +14,19 @@ export type ProbeResult = { ok: true; observation: Observation } | { ok: false; 
 /**
  * fw-redis's connections to the servers it runs: one ioredis client per member, reconnecting
  * by itself; commands fail fast while a server is away (no offline queue) so a probe of a dead
- * server answers "no" at once instead of waiting. A client made a moment ago is given up to the
- * probe timeout to connect first: its first probe must not fail just because the connection is
- * still being set up.
+ * server answers "no" at once instead of waiting. A probe made while a connection attempt is
+ * in flight (a new client, or a reconnection) waits for it up to the probe timeout: an attempt
+ * not yet answered is no evidence that the server is down, one refused or timed out is.
  */
 export class Prober {
-  private readonly clients = new Map<string, { client: Redis; key: string; connectedOnce: Promise<boolean> }>();
+  private readonly clients = new Map<string, { client: Redis; key: string }>();
 
   constructor(private readonly timeoutMs: number) {}
 
   private client(taskId: string, addr: ServerAddress): Redis {
-    return this.entry(taskId, addr).client;
-  }
-
-  private entry(taskId: string, addr: ServerAddress): { client: Redis; connectedOnce: Promise<boolean> } {
     const key = `${addr.ip}:${addr.port}`;
     const existing = this.clients.get(taskId);
-    if (existing && existing.key === key) return existing;
+    if (existing && existing.key === key) return existing.client;
     existing?.client.disconnect();
     const client = new Redis({
       host: addr.ip,
@@ -45,27 +41,35 @@ export class Prober {
       retryStrategy: () => Math.max(100, Math.min(500, this.timeoutMs)),
     });
     client.on('error', () => undefined);
-    // Settles true at the first connection, false if none within the timeout; either way later
-    // probes go straight to the server (failing fast while it is away).
-    const connectedOnce = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.timeoutMs);
-      timer.unref();
-      client.once('ready', () => {
+    this.clients.set(taskId, { client, key });
+    return client;
+  }
+
+  /** Undefined once the client is connected, else why not: waits out an attempt in flight (up to the timeout). */
+  private connected(client: Redis, addr: ServerAddress): Promise<string | undefined> {
+    if (client.status === 'ready') return Promise.resolve(undefined);
+    if (client.status !== 'wait' && client.status !== 'connecting' && client.status !== 'connect') return Promise.resolve(`not connected to ${addr.ip}:${addr.port} (${client.status})`);
+    return new Promise((resolve) => {
+      const done = (reason: string | undefined): void => {
         clearTimeout(timer);
-        resolve(true);
-      });
+        client.off('ready', onReady);
+        client.off('close', onClose);
+        resolve(reason);
+      };
+      const onReady = (): void => done(undefined);
+      const onClose = (): void => done(`connection to ${addr.ip}:${addr.port} failed (${client.status})`);
+      const timer = setTimeout(() => done(`no connection to ${addr.ip}:${addr.port} within ${this.timeoutMs} ms (${client.status})`), this.timeoutMs);
+      client.once('ready', onReady);
+      client.once('close', onClose);
     });
-    const entry = { client, key, connectedOnce };
-    this.clients.set(taskId, entry);
-    return entry;
   }
 
   /** INFO of a server, or why it did not answer. */
   async probe(taskId: string, addr: ServerAddress, nowMs: () => number): Promise<ProbeResult> {
-    const { client, connectedOnce } = this.entry(taskId, addr);
+    const client = this.client(taskId, addr);
     try {
-      const connected = await connectedOnce;
-      if (!connected && client.status !== 'ready') return { ok: false, reason: `no connection to ${addr.ip}:${addr.port} yet (${client.status})` };
+      const notConnected = await this.connected(client, addr);
+      if (notConnected !== undefined) return { ok: false, reason: notConnected };
       const text = await client.info();
       return { ok: true, observation: observationOf(parseInfo(text), nowMs()) };
     } catch (e) {
