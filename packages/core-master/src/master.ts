@@ -339,30 +339,46 @@ export class Master {
   }
 
   private allocateAndOffer(now: number): void {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const version = this.model.allocationVersion;
     const decisions = allocate(allocatorInput(this.model, now));
-    this.metrics.observeAllocation(Number(process.hrtime.bigint() - started) / 1e9);
+    const decidedIn = performance.now() - started;
+    this.metrics.observeAllocation(decidedIn / 1000);
     this.idleAllocation = decisions.length === 0 ? { version, until: this.model.filters.nextExpiry(now) } : undefined;
     if (decisions.length === 0) return;
     const offers: OfferRecord[] = decisions.map((d) => ({ id: this.ids.offerId(), ...d, createdAt: now }));
     this.commitLocal({ type: 'offersCreated', offers });
     const made = offers.filter((o) => this.model.offers.has(o.id));
-    const wire = offersToWire(this.model, made);
-    const byFramework = new Map<string, { ids: string[]; wire: Offer[] }>();
-    made.forEach((o, i) => {
-      let group = byFramework.get(o.frameworkId);
-      if (!group) byFramework.set(o.frameworkId, (group = { ids: [], wire: [] }));
-      group.ids.push(o.id);
-      group.wire.push(wire[i] as Offer);
-      this.startOfferTimer(o.id);
-    });
-    for (const [frameworkId, group] of byFramework) {
-      if (!this.sendToFramework(frameworkId, { event: { $case: 'offers', value: { offers: group.wire } } })) {
-        this.rescindOffers(group.ids, 'framework not connected');
+    for (const o of made) this.startOfferTimer(o.id);
+    // After a long cycle the offers go out on the next turn of the event loop, so that what
+    // arrived meanwhile (/state, calls) waits for half the work, not all of it.
+    if (decidedIn >= LONG_CYCLE_MS) setImmediate(() => this.sendOffers(made));
+    else this.sendOffers(made);
+  }
+
+  /** Sends offers to their frameworks, those still outstanding; a framework not connected has its offers rescinded. */
+  private sendOffers(offers: readonly OfferRecord[]): void {
+    if (this.closed) return;
+    try {
+      const live = offers.filter((o) => this.model.offers.has(o.id));
+      const wire = offersToWire(this.model, live);
+      const byFramework = new Map<string, { ids: string[]; wire: Offer[] }>();
+      live.forEach((o, i) => {
+        let group = byFramework.get(o.frameworkId);
+        if (!group) byFramework.set(o.frameworkId, (group = { ids: [], wire: [] }));
+        group.ids.push(o.id);
+        group.wire.push(wire[i] as Offer);
+      });
+      for (const [frameworkId, group] of byFramework) {
+        if (!this.sendToFramework(frameworkId, { event: { $case: 'offers', value: { offers: group.wire } } })) {
+          this.rescindOffers(group.ids, 'framework not connected');
+        }
       }
+    } catch (e) {
+      this.logger.error('sending offers failed', { error: e });
     }
   }
+
 
   private startOfferTimer(offerId: string): void {
     const timeout = this.options.offerTimeoutMs;

@@ -12,23 +12,33 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * The reader, in a worker thread of its own: this process also runs the simulated agents and
  * the frameworks, whose work would otherwise sit between the body's arrival and its reading
  * and be counted as the master's. Reads /state `samples` times in a row, each until its
- * whole body arrived.
+ * whole body arrived (counted as it comes, as a client streaming it to a file would).
  */
 const READER = `
 const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+/** One GET /state: ms until its last byte arrived, and its size (the bytes are counted, not kept). */
+function read(master) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    http.get('http://' + master + '/state', (res) => {
+      let bytes = 0;
+      res.on('data', (chunk) => { bytes += chunk.length; });
+      res.on('end', () => res.statusCode === 200 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error('/state answered ' + res.statusCode)));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
 (async () => {
   const ms = [];
   let bytes = 0;
   for (let i = 0; i < workerData.samples; i++) {
-    const t0 = performance.now();
-    const res = await fetch('http://' + workerData.master + '/state');
-    const body = await res.arrayBuffer();
-    if (!res.ok) throw new Error('/state answered ' + res.status);
-    ms.push(performance.now() - t0);
-    bytes = body.byteLength;
+    const r = await read(workerData.master);
+    ms.push(r.ms);
+    bytes = r.bytes;
   }
   parentPort.postMessage({ ms, bytes });
-})().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));
+})().catch((e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));
 `;
 
 /** /state `samples` times in a row from a worker thread: the latencies (ms) and the body size (bytes) of the last. */
