@@ -298,12 +298,23 @@ describe('Scheduler: acknowledgements', () => {
       throw new SchedulerError('UNAVAILABLE', 'busy');
     });
     await next();
-    master.update({ taskId: 't1', state: 'TASK_RUNNING', uuid: 'u1' });
+    master.update({ taskId: 't1', state: 'TASK_RUNNING', uuid: 'u1', agentId: 'a1' });
     master.heartbeat();
     await next();
     await next();
     await tick();
     expect(master.callsOf('acknowledge')).toHaveLength(1);
+  });
+
+  it('does not acknowledge an update without agent id (it would make the master refuse the others of its call)', async () => {
+    const { master, next } = await connect();
+    await next();
+    master.update({ taskId: 't1', state: 'TASK_RUNNING', uuid: 'u1' });
+    master.update({ taskId: 't2', state: 'TASK_RUNNING', uuid: 'u2', agentId: 'a1' });
+    master.heartbeat();
+    for (let i = 0; i < 3; i++) await next();
+    await tick();
+    expect(master.callsOf('acknowledge').map((c) => c.uuid)).toEqual(['u2']);
   });
 });
 
@@ -628,7 +639,7 @@ describe('Scheduler: close', () => {
       }
     })();
     await tick();
-    master.update({ taskId: 't', state: 'TASK_FINISHED', uuid: 'u' });
+    master.update({ taskId: 't', state: 'TASK_FINISHED', uuid: 'u', agentId: 'a1' });
     await loop;
     expect(seen).toEqual(['subscribed', 'update']);
     expect(master.callsOf('acknowledge').map((a) => a.uuid)).toEqual(['u']);

@@ -512,6 +512,11 @@ export class Scheduler {
   private settled(event: SchedulerEvent): void {
     if (!this.options.autoAcknowledge || event.type !== 'update' || !event.status.uuid) return;
     const { taskId, agentId, uuid } = event.status;
+    if (!agentId) {
+      // The master would refuse it (and with it the other acknowledgements of its call).
+      this.logger.warn('update with a uuid but no agent id cannot be acknowledged', { taskId });
+      return;
+    }
     this.acks.add({ taskId, agentId, uuid });
   }
 }
