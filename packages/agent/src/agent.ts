@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attributesToWire, resourcesToWire, TaskState, TaskStatus_Reason, type Logger, type MasterMessage, type RegisterAgent } from '@meso/proto';
@@ -13,7 +13,7 @@ import { resolveAgentOptions, type AgentOptions } from './options.js';
 import { RunCheckpoints } from './run-checkpoints.js';
 import { destroyRun } from './containerizer.js';
 import { recoverRuns } from './recovery.js';
-import { metaDir } from './paths.js';
+import { metaDir, taskExitDir } from './paths.js';
 import { agentAttributes, detectMachine, parseAgentResources, withDetected } from './resources.js';
 import { StatusUpdateManager } from './status-update-manager.js';
 import { VolumeManager } from './volumes/volume-manager.js';
@@ -64,7 +64,7 @@ async function readAgentCheckpoint(store: FileStateStore, workDir: string, log: 
 }
 
 /** Kills what is left of the previous agent's runs (found by their run id) and forgets them. */
-async function discardRuns(checkpoints: RunCheckpoints, log: Logger): Promise<void> {
+async function discardRuns(checkpoints: RunCheckpoints, workDir: string, log: Logger): Promise<void> {
   const { runs, corrupt } = await checkpoints.list();
   for (const c of corrupt) log.error(`unreadable executor run checkpoint ${c.path} (${c.error}) set aside`, { file: c.path });
   for (const run of runs) {
@@ -73,6 +73,8 @@ async function discardRuns(checkpoints: RunCheckpoints, log: Logger): Promise<vo
     await checkpoints.remove(run.runId);
   }
   for (const c of corrupt) await destroyRun(0, c.key.slice('runs/'.length), undefined, false);
+  // The exit statuses their command tasks' wrappers recorded.
+  await rm(taskExitDir(workDir), { recursive: true, force: true });
 }
 
 /** The machine's boot id (a new one after every reboot); empty where Linux's is not available. */
@@ -153,7 +155,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
     // A reboot (or an unreadable agent.json): the old agent's executors died with the
     // machine, and its updates can reach no framework (the master forgets that agent).
     log.info('the machine rebooted since the last run: registering as a new agent', { previousAgentId: previous.agentId || undefined });
-    await discardRuns(checkpoints, log);
+    await discardRuns(checkpoints, o.workDir, log);
     const dropped = await updates.discardAll();
     if (dropped > 0) log.warn('status updates of the previous agent dropped', { tasks: dropped });
   }

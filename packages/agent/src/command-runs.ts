@@ -148,16 +148,23 @@ export function hostCommandRun(
     container.task = task;
     run.startTime = await processStartTime(task.pid);
     await checkpoint(m, run);
-    return { task: processOf(task), exited: task.exited.then((t) => taskExit(t.status, t.signal)) };
+    return { task: guarded(processOf(task)), exited: task.exited.then((t) => taskExit(t.status, t.signal)) };
   };
 
+  // Once the agent has dropped this executor (detached, or the run destroyed), it signals nothing any more.
+  const guarded = (p: TaskProcess): TaskProcess => ({
+    pid: p.pid,
+    signalGroup: (signal) => {
+      if (!container.isDropped) p.signalGroup(signal);
+    },
+  });
   const handlers = new CommandExecutor({
     env: input.env,
     isRoot: process.getuid?.() === 0,
     clock,
     start,
     lookupUser: m.users,
-    ...(adopted ? { attached: { taskId, process: processOf(adopted.container), exited: adoptedExit(m.o.workDir, run.runId, adopted.container), running: adopted.running } } : {}),
+    ...(adopted ? { attached: { taskId, process: guarded(processOf(adopted.container)), exited: adoptedExit(m.o.workDir, run.runId, adopted.container), running: adopted.running } } : {}),
     onDone: () => void connected.then((e) => e?.close()),
     log: (message) => log.debug(message),
   });

@@ -249,7 +249,10 @@ export class ExecutorManager implements ExecutorApi {
     }
     m.runs.set(pairKey(fw.id, cp.executorId), run);
     if (run.kind === 'command' && run.tasks.size > 0) {
-      const running = input.tasks.some((t) => t.state === TaskState.TASK_RUNNING);
+      // TASK_RUNNING is sent again unless it waits in the task's stream: the run checkpoint
+      // may say RUNNING for an update the previous agent never took in (it died in between),
+      // and the executor that held it is gone. Updates are at least once: a framework may see it twice.
+      const running = input.tasks.some((t) => m.o.updates.latestPendingState(fw.id, t.info.taskId?.value ?? '') === TaskState.TASK_RUNNING);
       const log = m.o.logger.child('executor', { frameworkId: run.frameworkId, executorId: run.executorId });
       run.container = hostCommandRun(m, run, { env: executorEnvOf(m, run), adopted: { container: input.container, running }, log });
     }

@@ -24,7 +24,12 @@ export function metaDir(workDir: string): string {
   return join(workDir, 'meta');
 }
 
+/** Where command tasks' wrappers write their exit statuses. */
+export function taskExitDir(workDir: string): string {
+  return join(metaDir(workDir), 'exits');
+}
+
 /** Where a command task's wrapper writes the task's exit status (`$?`), read after an agent restart. */
 export function taskExitFile(workDir: string, runId: string): string {
-  return join(metaDir(workDir), 'exits', runId);
+  return join(taskExitDir(workDir), runId);
 }
