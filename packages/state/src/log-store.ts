@@ -17,6 +17,7 @@ const DEFAULTS: Required<LogStateStoreOptions> = { compactBytes: 4 * 1024 * 1024
 const SNAPSHOT = 'state.snapshot';
 const FORMAT = 1;
 const LOG = /^state\.(\d+)\.log$/;
+const SNAPSHOT_TMP = /^\.snapshot\.\d+\.tmp$/;
 const logName = (generation: number): string => `state.${generation}.log`;
 
 interface Stored {
@@ -99,6 +100,7 @@ export class LogStateStore implements StateStore {
       if (bytes === 0) await rm(path, { force: true }); // compacted already, or empty
       logBytes += bytes;
     }
+    for (const n of names) if (SNAPSHOT_TMP.test(n)) await rm(join(directory, n), { force: true }); // a crash during a snapshot's write
     const legacy = await listEntryFiles(directory);
     if (!snapshot && logs.length === 0 && legacy.length > 0) {
       // Migration from the file-per-key layout (batches left half-done are finished by

@@ -6,9 +6,17 @@ import { checksummedText, recordText } from './records.js';
 import { FileStateStore, LogStateStore, MemoryStateStore, StateError, type StateStore } from './index.js';
 
 const dirs: string[] = [];
+const stores: StateStore[] = [];
 afterEach(async () => {
+  // Closed first: a log store may still be compacting after its writers were answered.
+  await Promise.all(stores.splice(0).map((s) => s.close()));
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
+
+function kept<S extends StateStore>(s: S): S {
+  stores.push(s);
+  return s;
+}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meso-state-'));
@@ -17,11 +25,11 @@ async function tempDir(): Promise<string> {
 }
 
 async function fileStore(): Promise<StateStore> {
-  return FileStateStore.open(await tempDir());
+  return kept(await FileStateStore.open(await tempDir()));
 }
 
 async function logStore(): Promise<StateStore> {
-  return LogStateStore.open(await tempDir(), { compactBytes: 512 }); // compacts often: the contract holds across it
+  return kept(await LogStateStore.open(await tempDir(), { compactBytes: 512 })); // compacts often: the contract holds across it
 }
 
 // The same behavioural suite runs against every implementation of the contract.
