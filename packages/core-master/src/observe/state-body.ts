@@ -78,6 +78,7 @@ const RESOURCES_MARK = '"resources":null';
 /** The JSON text of resources, once per (immutable) Resources. */
 const resourcesTexts = new WeakMap<Resources, string>();
 function resourcesText(r: Resources): string {
+  if (r.isEmpty()) return '{}'; // what a declined offer leaves in `offered`: a new empty Resources each time
   let text = resourcesTexts.get(r);
   if (text === undefined) resourcesTexts.set(r, (text = JSON.stringify(resourcesToJson(r))));
   return text;
