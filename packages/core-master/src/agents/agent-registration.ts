@@ -203,7 +203,8 @@ function admit(master: Master, reg: RegisterAgent, link: AgentLink, agent: Admit
 
   const removed = new Set<string>();
   const tasks = reregistered ? reportedTasks(master, agentId, reg, removed) : [];
-  const reportedKeys = new Set(tasks.map((t) => taskKey(t.frameworkId, t.taskId)));
+  const keys = tasks.map((t) => taskKey(t.frameworkId, t.taskId)); // made once per task (100k after a restart)
+  const reportedKeys = new Set(keys);
   // Live tasks, and tasks given up on while the agent was away (TASK_UNREACHABLE: they would
   // stay UNREACHABLE forever); those LOST to frameworks that are not partition-aware already
   // had their terminal update.
@@ -234,13 +235,7 @@ function admit(master: Master, reg: RegisterAgent, link: AgentLink, agent: Admit
   // The latest completed record per task, made once and only when a reported task is not live.
   let completed: Map<string, TaskRecord> | undefined;
   const completedByKey = (): Map<string, TaskRecord> => (completed ??= new Map(master.model.completedTasks.map((c) => [taskKey(c.frameworkId, c.taskId), c])));
-  const before = new Map(
-    tasks.map((t) => {
-      const key = taskKey(t.frameworkId, t.taskId);
-      const seen = master.model.tasks.get(key) ?? completedByKey().get(key);
-      return [key, seen?.state] as const;
-    }),
-  );
+  const before = keys.map((key) => (master.model.tasks.get(key) ?? completedByKey().get(key))?.state);
 
   const settled = [...reportedKeys, ...unreported.filter((t) => t.agentId === agentId).map((t) => taskKey(t.frameworkId, t.taskId))];
   master.commitLocal({
@@ -268,8 +263,8 @@ function admit(master: Master, reg: RegisterAgent, link: AgentLink, agent: Admit
     master.sendToAgent(agentId, { message: { $case: 'shutdownFramework', value: { frameworkId: { value: frameworkId } } } });
   }
   sendPendingKills(master, agentId);
-  for (const t of tasks) {
-    const was = before.get(taskKey(t.frameworkId, t.taskId));
+  for (const [i, t] of tasks.entries()) {
+    const was = before[i];
     if ((was === undefined && !wasUnreachable) || was === t.state || isTerminalState(t.state)) continue;
     const status = masterStatus({
       frameworkId: t.frameworkId,
