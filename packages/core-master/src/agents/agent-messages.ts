@@ -25,13 +25,13 @@ export function routeStatusUpdate(master: Master, agentId: string, update: Statu
     master.sendToAgent(agentId, { message: { $case: 'shutdownFramework', value: { frameworkId: { value: frameworkId } } } });
     return;
   }
-  const full = {
-    ...status,
-    reason: drainReason(master, agentId, status.state, status.reason),
-    agentId: status.agentId?.value ? status.agentId : { value: agentId },
-    frameworkId: { value: frameworkId },
-    ...(update.executorId?.value && !status.executorId?.value ? { executorId: update.executorId } : {}),
-  };
+  // The decoded update is the master's own: completed in place rather than copied (one object
+  // of one shape per update, on the path every task takes twice).
+  const full = status;
+  full.reason = drainReason(master, agentId, status.state, status.reason);
+  if (!full.agentId?.value) full.agentId = { value: agentId };
+  full.frameworkId = { value: frameworkId };
+  if (update.executorId?.value && !full.executorId?.value) full.executorId = update.executorId;
   const wasLive = master.model.tasks.has(taskKey(frameworkId, taskId));
   master.commitLocal({ type: 'statusUpdated', frameworkId, taskId, status: full, latestState: update.latestState, at: master.now() });
   if (master.sendToFramework(frameworkId, { event: { $case: 'update', value: { status: full } } })) master.metrics.statusUpdatesForwarded++;
