@@ -51,3 +51,21 @@ describe('allocation cycles with nothing new to decide', () => {
     expect(computed()).toBe(base + 1);
   });
 });
+
+describe('after a long allocation cycle', () => {
+  it('the offers go out on the next turn of the event loop, those still outstanding only', async () => {
+    fw.link.take('offers');
+    const second = await fx.registerAgent({ hostname: 'h2' });
+    const third = await fx.registerAgent({ hostname: 'h3' });
+    fx.master.longCycleMs = 0; // every cycle counts as long
+    fx.allocate();
+    const agentsOffered = (): string[] => [...fx.master.model.offers.values()].filter((o) => o.frameworkId === fw.id).map((o) => o.agentId).sort();
+    expect(agentsOffered()).toEqual([agentId, second.id, third.id].sort()); // decided and recorded at once...
+    expect(fw.link.take('offers')).toEqual([]); // ...sent on the next turn
+    fx.master.commitLocal({ type: 'agentDisconnected', agentId: third.id, at: fx.clock.now() }); // its offer goes before the send
+    await fx.settle();
+    const sent = fw.link.take('offers').flatMap((e) => e.offers.map((o) => o.agentId?.value));
+    expect(sent).toEqual([second.id]);
+    expect(fw.link.take('rescind')).toEqual([]);
+  });
+});

@@ -86,6 +86,8 @@ export class Master {
   private allocationQueued = false;
   /** A requested cycle held back after a long one (see `requestAllocation`). */
   private allocationDelay: NodeJS.Timeout | undefined;
+  /** Allocation cycles this long (ms) or longer yield to other work (see `requestAllocation`); tests lower it. @internal */
+  longCycleMs = LONG_CYCLE_MS;
   /** The last computed cycle: when it ended and how long it took (ms, performance.now()). */
   private lastCycle = { endedAt: 0, ms: 0 };
   /** After a cycle that decided nothing: the allocation version it saw, and until when the live filters stay as they were. */
@@ -294,7 +296,7 @@ export class Master {
       this.allocationDelay = undefined;
       this.runAllocation();
     };
-    const wait = this.lastCycle.ms >= LONG_CYCLE_MS ? this.lastCycle.endedAt + this.lastCycle.ms - performance.now() : 0;
+    const wait = this.lastCycle.ms >= this.longCycleMs ? this.lastCycle.endedAt + this.lastCycle.ms - performance.now() : 0;
     if (wait > 0) this.allocationDelay = setTimeout(run, wait);
     else setImmediate(run);
   }
@@ -303,7 +305,7 @@ export class Master {
   private scheduleAllocationTimer(): void {
     if (this.closed) return;
     const interval = this.options.allocationIntervalMs;
-    const delay = this.lastCycle.ms >= LONG_CYCLE_MS ? Math.max(interval, this.lastCycle.ms) : interval;
+    const delay = this.lastCycle.ms >= this.longCycleMs ? Math.max(interval, this.lastCycle.ms) : interval;
     this.allocationTimer = this.options.clock.setTimeout(() => {
       this.runAllocation(); // never throws: failures are logged inside
       this.scheduleAllocationTimer();
@@ -352,7 +354,7 @@ export class Master {
     for (const o of made) this.startOfferTimer(o.id);
     // After a long cycle the offers go out on the next turn of the event loop, so that what
     // arrived meanwhile (/state, calls) waits for half the work, not all of it.
-    if (decidedIn >= LONG_CYCLE_MS) setImmediate(() => this.sendOffers(made));
+    if (decidedIn >= this.longCycleMs) setImmediate(() => this.sendOffers(made));
     else this.sendOffers(made);
   }
 
