@@ -99,7 +99,7 @@ export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise
     },
     // Once the executor is reaped its pid may be reused: from then on only marked processes are killed.
     destroy: async () => {
-      await destroyRun(pid, spec.runId, exited, !hasExited);
+      await destroyRun(pid, spec.runId, exited, !hasExited, isolation?.cgroupPids);
       await isolation?.cleanup();
     },
     ...(isolation ? { isolation } : {}),
@@ -109,12 +109,14 @@ export async function launchContainer(spec: LaunchSpec, logger: Logger): Promise
 /**
  * Kills an executor run for good. With `trustPid` false (a run of an earlier agent
  * process, whose pid may since have been reused) the executor's group is only killed
- * when that pid still carries the run's marker.
+ * when that pid still carries the run's marker. The run's processes are those in its
+ * cgroup when `cgroupPids` reads them (no scan of every process on the machine), else every
+ * process carrying the run's marker.
  */
-export async function destroyRun(pid: number, runId: string, exited?: Promise<Termination>, trustPid = true): Promise<void> {
+export async function destroyRun(pid: number, runId: string, exited?: Promise<Termination>, trustPid = true, cgroupPids?: () => Promise<number[]>): Promise<void> {
   const own = await processGroupOf(process.pid);
   for (let round = 0; round < 10; round++) {
-    const marked = await currentRunPids(runId);
+    const marked = cgroupPids ? await cgroupPids() : await currentRunPids(runId);
     if (trustPid || marked.includes(pid)) signalGroup(pid, 'SIGKILL');
     for (const p of marked) {
       const group = await processGroupOf(p);

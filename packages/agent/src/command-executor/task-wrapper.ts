@@ -1,14 +1,17 @@
 // How the agent starts a command task (pure): through a small shell wrapper that stays the
 // task's parent and writes the task's exit status to a file, so an agent that restarted
 // (no longer the wrapper's parent) still learns how the task ended.
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { CommandInfo } from '@meso/sdk-executor';
 import { keepArgv0 } from '../isolation/container-isolation.js';
 import type { Command } from '../isolation/types.js';
 import type { CommandExit } from './command-task.js';
 
-const SETSID = '/usr/bin/setsid';
-const SETPRIV = '/usr/bin/setpriv';
+/** util-linux's programs, where this system has them (else found through PATH). */
+const utility = (name: string): string => [`/usr/bin/${name}`, `/bin/${name}`].find((p) => existsSync(p)) ?? name;
+const SETSID = utility('setsid');
+const SETPRIV = utility('setpriv');
 
 /** The wrapper's `$0`: what `ps` shows for it. */
 export const TASK_WRAPPER_NAME = 'meso-task';

@@ -85,6 +85,15 @@ export class ContainerIsolation {
     }
   }
 
+  /**
+   * Reads the container's processes from its cgroup, when it has one (undefined otherwise):
+   * always current, and no process leaves its cgroup on its own.
+   */
+  get cgroupPids(): (() => Promise<number[]>) | undefined {
+    const own = this.parts.find((p) => p.pids);
+    return own?.pids ? () => own.pids?.() ?? Promise.resolve([]) : undefined;
+  }
+
   /** The container's processes: its cgroup's, else every process carrying the run's marker. */
   readonly pids = async (): Promise<number[]> => {
     const own = this.parts.find((p) => p.pids);
