@@ -15,9 +15,9 @@ interface BatchingLink extends AgentLink {
 }
 
 /**
- * The link of one stream. To an agent that accepts batches, what the master sends in one turn
- * of the event loop (e.g. the RunTasks of one ACCEPT, the acknowledgements of one call) goes
- * out as one MasterMessage `batch`, in order.
+ * The link of one stream. To an agent that accepts batches, what the master sends it while
+ * handling one message or call (e.g. the RunTasks of one ACCEPT, the acknowledgements of one
+ * call) goes out as one MasterMessage `batch`, in order (see TurnBatcher).
  */
 function linkOf(master: Master, call: ServerDuplexStream<AgentMessage, MasterMessage>): BatchingLink {
   const out = new TurnBatcher<MasterMessage>(

@@ -36,8 +36,9 @@ function unary<R extends { context?: CallContext | undefined }>(
 }
 
 /**
- * The link of one subscription stream. To a subscriber that accepts batches, the events of one
- * turn of the event loop (e.g. the updates of an agent's batch) go out as one Event `batch`.
+ * The link of one subscription stream. To a subscriber that accepts batches, the events the
+ * master makes while handling one message or call (e.g. the updates of an agent's batch) go
+ * out as one Event `batch` (see TurnBatcher).
  */
 function streamLink(master: Master, call: ServerWritableStream<SubscribeRequest, Event>, streamId: string): FrameworkLink {
   const out = new TurnBatcher<Event>(
