@@ -196,5 +196,11 @@ async function adoptedExit(workDir: string, runId: string, c: Container): Promis
 
 /** The SDK's own lines (subscribed, ended) at debug: the agent logs the run's life itself. */
 function quiet(log: Logger): Logger {
-  return { ...log, info: (message, fields) => log.debug(message, fields), child: (c, f) => quiet(log.child(c, f)) };
+  return {
+    debug: (message, fields) => log.debug(message, fields),
+    info: (message, fields) => log.debug(message, fields),
+    warn: (message, fields) => log.warn(message, fields),
+    error: (message, fields) => log.error(message, fields),
+    child: (c, f) => quiet(log.child(c, f)),
+  };
 }
