@@ -1,8 +1,9 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HealthCheck_Type, TaskState, TaskStatus_Reason, type HealthCheck, type StatusUpdate } from '@meso/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Harness } from './support/harness.js';
+import { frameworkInfo } from './support/test-master.js';
 import { freePort } from './support/ports.js';
 import { portsResource, shellTask } from './support/tasks.js';
 import { waitFor } from './support/wait.js';
@@ -99,6 +100,31 @@ describe('health checks run by the command executor', () => {
     await waitFor(async () => (await checksRun(sandbox)) >= 8, { what: 'more failed checks' });
     expect(healthOf('sick')).toEqual([false]);
     expect(h.master.updatesOf('sick').map((u) => u.status?.state)).toEqual([S.TASK_STARTING, S.TASK_RUNNING, S.TASK_RUNNING]);
+  });
+
+  it('after an agent restart the task is taken over and its checks go on: a task turning sick is reported unhealthy', async () => {
+    h = await new Harness().start();
+    await h.agent.registered();
+    h.master.runTask(
+      shellTask('kept', 'echo $$ > pid; exec sleep 600', {
+        healthCheck: healthCheck({ command: shell('echo check >> checks; test ! -f sick'), consecutiveFailures: 2 }),
+      }),
+      frameworkInfo({ checkpoint: true }),
+    );
+    const sandbox = await runningSandbox('kept');
+    await waitFor(() => healthOf('kept').includes(true), { what: 'kept to be reported healthy' });
+    await h.agent.close({ shutdownExecutors: false });
+    const before = await checksRun(sandbox);
+    await h.startAgent();
+    await h.agent.registered();
+    await waitFor(async () => (await checksRun(sandbox)) >= before + 3, { what: 'checks run by the restarted agent' });
+    await writeFile(join(sandbox, 'sick'), '');
+    const unhealthy = await waitFor(() => healthUpdates('kept').find((u) => u.status?.healthy === false), { what: 'an unhealthy update after the restart' });
+    expect(unhealthy.status).toMatchObject({ state: S.TASK_RUNNING, reason: TaskStatus_Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED });
+    // Never killed for it: the framework decides.
+    expect(h.master.updatesOf('kept').map((u) => u.status?.state)).not.toContain(S.TASK_KILLED);
+    h.master.kill('kept');
+    await h.master.waitForUpdate('kept', S.TASK_KILLED);
   });
 
   it('TCP: a listener on the checked port is healthy; a port nobody listens on becomes unhealthy', async () => {
