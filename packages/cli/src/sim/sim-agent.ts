@@ -8,7 +8,7 @@ import {
   type FrameworkInfo,
   type MasterMessage,
   RegisterAgent,
-  StatusUpdate,
+  type StatusUpdate,
   type TaskInfo,
 } from '@meso/proto';
 
@@ -172,7 +172,8 @@ export class SimAgent {
 
   private update(taskId: string, t: SimTask, state: TaskState): void {
     t.state = state;
-    const update = StatusUpdate.fromPartial({
+    // A complete literal (no fromPartial deep copy): the simulated agents send two per launch.
+    const update: StatusUpdate = {
       frameworkId: { value: t.frameworkId },
       executorId: { value: taskId },
       latestState: state,
@@ -193,7 +194,7 @@ export class SimAgent {
         containerStatus: undefined,
         ...(state === TaskState.TASK_FINISHED ? { exitCode: 0 } : {}),
       },
-    });
+    };
     t.unacked.push(update);
     if (this.registered) this.ctx.send({ message: { $case: 'statusUpdate', value: update } });
   }
