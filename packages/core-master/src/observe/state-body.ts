@@ -25,7 +25,18 @@ export interface StateBody {
 /** Records per cached block of a list. */
 const BLOCK = 1024;
 
-interface TaskFragment {
+/**
+ * A text of a list with its stamp: a number given to each text when it is made (never
+ * reused), so that a cached block is checked by comparing numbers, not 600-character strings.
+ */
+interface Piece {
+  text: string;
+  stamp: number;
+}
+
+let stamps = 0;
+
+interface TaskFragment extends Piece {
   state: TaskState;
   statuses: TaskStateEntry[];
   statusCount: number;
@@ -41,7 +52,7 @@ interface TaskFragment {
 const taskFragments = new WeakMap<TaskRecord, TaskFragment>();
 
 /** A task's JSON; records change in place (state, statuses pushed, sandbox) or get new resources. */
-function taskText(t: TaskRecord): string {
+function taskText(t: TaskRecord): Piece {
   const f = taskFragments.get(t);
   if (
     f &&
@@ -55,21 +66,30 @@ function taskText(t: TaskRecord): string {
     f.agentId === t.agentId &&
     f.executorId === t.executorId
   ) {
-    return f.text;
+    return f;
   }
   const text = JSON.stringify(taskJson(t));
-  taskFragments.set(t, { state: t.state, statuses: t.statuses, statusCount: t.statuses.length, resources: t.resources, sandbox: t.sandbox, name: t.name, role: t.role, agentId: t.agentId, executorId: t.executorId, text });
-  return text;
+  const made: TaskFragment = { state: t.state, statuses: t.statuses, statusCount: t.statuses.length, resources: t.resources, sandbox: t.sandbox, name: t.name, role: t.role, agentId: t.agentId, executorId: t.executorId, text, stamp: ++stamps };
+  taskFragments.set(t, made);
+  return made;
 }
 
 /** An agent's JSON around its resources (which change with every offer), kept until the rest changes. */
-interface AgentFragment {
-  deps: readonly unknown[];
+interface AgentFragment extends Piece {
+  status: AgentRecord['status'];
+  maintenance: AgentRecord['maintenance'];
+  hostname: string;
+  endpoint: string;
+  attributes: AgentRecord['attributes'];
+  total: Resources;
+  registeredTime: number;
+  reregisteredTime: number | undefined;
+  isolators: AgentRecord['isolators'];
+  usage: AgentRecord['usage'];
   head: string;
   tail: string;
   used: Resources | undefined;
   offered: Resources | undefined;
-  text: string;
 }
 
 const agentFragments = new WeakMap<AgentRecord, AgentFragment>();
@@ -89,49 +109,79 @@ function resourcesText(r: Resources): string {
  * Offers made and declined change only `offered` (and the free resources): then the text is
  * the kept head and tail around the resources' texts, not a new stringify of the agent.
  */
-function agentText(model: MasterModel, a: AgentRecord): string {
-  if (a.maintenance === 'DRAINING') return JSON.stringify(agentJson(model, a));
-  const deps = [a.status, a.maintenance, a.hostname, a.endpoint, a.attributes, a.total, a.registeredTime, a.reregisteredTime, a.isolators, a.usage];
+function agentText(model: MasterModel, a: AgentRecord): Piece {
+  if (a.maintenance === 'DRAINING') return { text: JSON.stringify(agentJson(model, a)), stamp: ++stamps };
   let f = agentFragments.get(a);
-  if (!f || !f.deps.every((d, i) => d === deps[i])) {
+  if (
+    !f ||
+    f.status !== a.status ||
+    f.maintenance !== a.maintenance ||
+    f.hostname !== a.hostname ||
+    f.endpoint !== a.endpoint ||
+    f.attributes !== a.attributes ||
+    f.total !== a.total ||
+    f.registeredTime !== a.registeredTime ||
+    f.reregisteredTime !== a.reregisteredTime ||
+    f.isolators !== a.isolators ||
+    f.usage !== a.usage
+  ) {
     // `resources` keeps its place among the keys; before it come only strings and attributes (never null).
     const json = JSON.stringify({ ...agentJson(model, a), resources: null });
     const at = json.indexOf(RESOURCES_MARK);
-    f = { deps, head: json.slice(0, at), tail: json.slice(at + RESOURCES_MARK.length), used: undefined, offered: undefined, text: '' };
+    f = {
+      status: a.status,
+      maintenance: a.maintenance,
+      hostname: a.hostname,
+      endpoint: a.endpoint,
+      attributes: a.attributes,
+      total: a.total,
+      registeredTime: a.registeredTime,
+      reregisteredTime: a.reregisteredTime,
+      isolators: a.isolators,
+      usage: a.usage,
+      head: json.slice(0, at),
+      tail: json.slice(at + RESOURCES_MARK.length),
+      used: undefined,
+      offered: undefined,
+      text: '',
+      stamp: 0,
+    };
     agentFragments.set(a, f);
   }
   if (f.used !== a.used || f.offered !== a.offered) {
     const free = resourcesText(agentAvailable(a));
     f.text = `${f.head}"resources":{"total":${resourcesText(a.total)},"used":${resourcesText(a.used)},"offered":${resourcesText(a.offered)},"free":${free}}${f.tail}`;
+    f.stamp = ++stamps;
     f.used = a.used;
     f.offered = a.offered;
   }
-  return f.text;
+  return f;
 }
 
-/** A JSON array of texts as UTF-8 blocks, each kept until one of its texts changes. */
+/** A JSON array of texts as UTF-8 blocks, each kept until one of its texts changes (or moves). */
 class ListCache {
-  private blocks: { texts: string[]; bytes: Buffer }[] = [];
+  private blocks: { stamps: number[]; bytes: Buffer }[] = [];
 
   /** `[`, the blocks, `]`: pushed onto `out`. */
-  render(texts: Iterable<string>, out: Buffer[]): void {
+  render(pieces: Iterable<Piece>, out: Buffer[]): void {
     out.push(OPEN);
     let index = 0;
-    let block: string[] = [];
+    let block: Piece[] = [];
     const flush = (): void => {
       const prev = this.blocks[index];
-      if (prev && sameTexts(prev.texts, block)) {
+      if (prev && sameStamps(prev.stamps, block)) {
         out.push(prev.bytes);
       } else {
-        const bytes = Buffer.from(index === 0 ? block.join(',') : `,${block.join(',')}`);
-        this.blocks[index] = { texts: block, bytes };
+        const texts = block.map((p) => p.text).join(',');
+        const bytes = Buffer.from(index === 0 ? texts : `,${texts}`);
+        this.blocks[index] = { stamps: block.map((p) => p.stamp), bytes };
         out.push(bytes);
       }
       index++;
       block = [];
     };
-    for (const text of texts) {
-      block.push(text);
+    for (const piece of pieces) {
+      block.push(piece);
       if (block.length === BLOCK) flush();
     }
     if (block.length > 0) flush();
@@ -144,13 +194,13 @@ const OPEN = Buffer.from('[');
 const CLOSE = Buffer.from(']');
 const COMPLETED = Buffer.from(',"completedTasks":');
 
-function sameTexts(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameStamps(stamps: readonly number[], block: readonly Piece[]): boolean {
+  if (stamps.length !== block.length) return false;
+  for (let i = 0; i < stamps.length; i++) if (stamps[i] !== (block[i] as Piece).stamp) return false;
   return true;
 }
 
-function* mapIter<T>(items: Iterable<T>, fn: (item: T) => string): Iterable<string> {
+function* mapIter<T>(items: Iterable<T>, fn: (item: T) => Piece): Iterable<Piece> {
   for (const item of items) yield fn(item);
 }
 
