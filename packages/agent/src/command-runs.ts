@@ -67,6 +67,18 @@ class CommandRunContainer implements Container {
     this.task?.signal(signal);
   }
 
+  /**
+   * The wrapper ended without recording how the task ended: it was killed (as a command
+   * executor killed -9 in Mesos). The hosted executor is dropped before it can report, and
+   * the run ends here, as an executor that terminated: the agent fails the task (source
+   * AGENT, REASON_EXECUTOR_TERMINATED) and destroys the container, the task's processes with it.
+   */
+  wrapperLost(t: Termination): void {
+    if (this.dropped) return; // destroyed or released by the agent: that path ends the run
+    this.drop();
+    this.resolveExit(t);
+  }
+
   /** The hosted executor ended: the run ends with the task's process. */
   executorEnded(exit: ExecutorExit): void {
     this.executorExit = exit;
@@ -148,13 +160,22 @@ export function hostCommandRun(
     container.task = task;
     run.startTime = await processStartTime(task.pid);
     await checkpoint(m, run);
-    return { task: guarded(processOf(task)), exited: task.exited.then((t) => taskExit(t.status, t.signal)) };
+    const exited = task.exited.then(async (t) => {
+      const recorded = await recordedExit(m.o.workDir, run.runId);
+      if (recorded === undefined && !signalled) container.wrapperLost(t);
+      return recorded ?? taskExit(t.status, t.signal);
+    });
+    return { task: guarded(processOf(task)), exited };
   };
 
+  // Whether the executor has signalled the task (its kill policy ends with SIGKILL, which the
+  // wrapper cannot outlive to record the exit: then the missing record is no loss of the wrapper).
+  let signalled = false;
   // Once the agent has dropped this executor (detached, or the run destroyed), it signals nothing any more.
   const guarded = (p: TaskProcess): TaskProcess => ({
     pid: p.pid,
     signalGroup: (signal) => {
+      signalled = true;
       if (!container.isDropped) p.signalGroup(signal);
     },
   });

@@ -68,6 +68,8 @@ describe('reliable status updates with real processes (Mesos TaskStatusUpdateMan
     expect(st.completedTasks.filter((t) => t.id === 'short-1')).toHaveLength(1);
   });
 
+  // A command task's executor is hosted by the agent; the process killed is the task's wrapper
+  // (meso-task), the container's process, as Mesos's command executor process is.
   it('an executor killed -9 fails its task with the reason, and the task process does not outlive it unreported', async () => {
     const master = await startMasterProcess(cleanup);
     await startAgentProcess(cleanup, master.address, 'cpus:2;mem:1024');
