@@ -64,6 +64,18 @@ describe('MasterSession', () => {
     expect(t.events).toEqual(['registered a-1', 'killTask']);
   });
 
+  it('registers accepting batches, and handles a batch message by message, in order (pings included)', () => {
+    const t = setup();
+    t.session.start();
+    expect(t.link.last.sent[0]?.message).toMatchObject({ $case: 'register', value: { acceptsBatches: true } });
+    t.registered();
+    const kill = { $case: 'killTask' as const, value: { frameworkId: undefined, taskId: undefined, killPolicy: undefined } };
+    const shutdown = { $case: 'shutdownFramework' as const, value: { frameworkId: { value: 'f' } } };
+    t.link.deliver({ $case: 'batch', value: { messages: [{ message: kill }, { message: { $case: 'ping', value: { seq: 3 } } }, { message: shutdown }] } });
+    expect(t.events).toEqual(['registered a-1', 'killTask', 'shutdownFramework']);
+    expect(t.link.last.sent.at(-1)).toEqual({ message: { $case: 'pong', value: { seq: 3 } } });
+  });
+
   it('answers each ping with a pong of the same seq', () => {
     const t = setup();
     t.session.start();

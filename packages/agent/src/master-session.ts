@@ -97,7 +97,7 @@ export class MasterSession {
       return;
     }
     this.connection = connection;
-    connection.send({ message: { $case: 'register', value: this.o.registration() } });
+    connection.send({ message: { $case: 'register', value: { ...this.o.registration(), acceptsBatches: true } } });
   }
 
   private onMessage(m: MasterMessage, gen: number): void {
@@ -123,6 +123,10 @@ export class MasterSession {
       case 'ping':
         this.arm(gen);
         this.connection?.send({ message: { $case: 'pong', value: { seq: msg.value.seq } } });
+        return;
+      case 'batch':
+        // Several messages at once (this agent registers with accepts_batches): each in order, as if sent alone.
+        for (const inner of msg.value.messages) if (inner.message?.$case !== 'batch') this.onMessage(inner, gen);
         return;
       default:
         if (!this.registered && msg.$case === 'shutdownFramework') {
