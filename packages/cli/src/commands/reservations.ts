@@ -28,7 +28,7 @@ interface AgentJson {
  * refusal names what matched nothing or more than one agent.
  */
 async function agentNamed(master: string, name: string): Promise<AgentJson> {
-  const { agents } = await operatorRequest<{ agents: AgentJson[] }>(master, 'GET', '/state');
+  const agents = await agentsOf(master);
   const byId = agents.find((a) => a.id === name);
   if (byId) return byId;
   const byHost = agents.filter((a) => a.hostname === name);
@@ -65,25 +65,32 @@ function listVolumes(agents: readonly AgentJson[]): string {
   return rows.length === 0 ? 'no persistent volumes' : renderTable(['HOST', 'AGENT', 'ROLE', 'VOLUME', 'PATH', 'MODE', 'SIZE_MB'], rows);
 }
 
+/** The master and the arguments, or undefined when --help was asked for (and printed). */
+function commandLine(argv: string[], usage: string, summary: string): { master: string; rest: string[] } | undefined {
+  const { values, rest } = parseFlags(argv, FLAGS);
+  if (values['help']) {
+    console.log(formatHelp(usage, summary, FLAGS));
+    return undefined;
+  }
+  return { master: parseEndpoint('master', String(values['master'])), rest };
+}
+
+async function agentsOf(master: string): Promise<AgentJson[]> {
+  return (await operatorRequest<{ agents: AgentJson[] }>(master, 'GET', '/state')).agents;
+}
+
 const RESERVE_USAGE = 'meso reserve [--master HOST:PORT]                 (list reservations)\n       meso reserve AGENT RESOURCES [--master HOST:PORT]\n       meso unreserve AGENT RESOURCES [--master HOST:PORT]';
+
+const RESERVE_SUMMARY =
+  "Reserves resources of an agent for a role, or gives them back (Mesos's /reserve and /unreserve). AGENT is an agent id or host name; RESOURCES are Mesos text with the role, e.g. 'cpus(prod):2;mem(prod):1024'. Without arguments, meso reserve lists every agent's reservations (static and dynamic).";
 
 function reservationCommand(path: '/reserve' | '/unreserve', verb: string) {
   return async (argv: string[]): Promise<number> => {
-    const { values, rest } = parseFlags(argv, FLAGS);
-    if (values['help']) {
-      console.log(
-        formatHelp(
-          RESERVE_USAGE,
-          "Reserves resources of an agent for a role, or gives them back (Mesos's /reserve and /unreserve). AGENT is an agent id or host name; RESOURCES are Mesos text with the role, e.g. 'cpus(prod):2;mem(prod):1024'. Without arguments, meso reserve lists every agent's reservations (static and dynamic).",
-          FLAGS,
-        ),
-      );
-      return 0;
-    }
-    const master = parseEndpoint('master', String(values['master']));
+    const line = commandLine(argv, RESERVE_USAGE, RESERVE_SUMMARY);
+    if (!line) return 0;
+    const { master, rest } = line;
     if (rest.length === 0 && path === '/reserve') {
-      const { agents } = await operatorRequest<{ agents: AgentJson[] }>(master, 'GET', '/state');
-      console.log(listReservations(agents));
+      console.log(listReservations(await agentsOf(master)));
       return 0;
     }
     const [agent, resources] = agentAndResources(rest, RESERVE_USAGE);
@@ -99,28 +106,20 @@ export const unreserveCommand = reservationCommand('/unreserve', 'unreserved');
 
 const VOLUMES_USAGE = 'meso volumes [--master HOST:PORT]\n       meso volumes create AGENT VOLUMES [--master HOST:PORT]\n       meso volumes destroy AGENT VOLUMES [--master HOST:PORT]';
 
+const VOLUMES_SUMMARY =
+  "Lists, creates or destroys persistent volumes (Mesos's /create-volumes and /destroy-volumes). AGENT is an agent id or host name; VOLUMES are Mesos text, disk reserved for a role with a volume id and the path tasks see it at: 'disk(db)[data-1:data]:512' (':ro' after the path for read-only). The disk must be reserved for the role first (meso reserve).";
+
 /** `meso volumes` (list), `meso volumes create|destroy AGENT 'disk(db)[data-1:data]:512'`. */
 export async function volumesCommand(argv: string[]): Promise<number> {
-  const { values, rest } = parseFlags(argv, FLAGS);
-  if (values['help']) {
-    console.log(
-      formatHelp(
-        VOLUMES_USAGE,
-        "Lists, creates or destroys persistent volumes (Mesos's /create-volumes and /destroy-volumes). AGENT is an agent id or host name; VOLUMES are Mesos text, disk reserved for a role with a volume id and the path tasks see it at: 'disk(db)[data-1:data]:512' (':ro' after the path for read-only). The disk must be reserved for the role first (meso reserve).",
-        FLAGS,
-      ),
-    );
-    return 0;
-  }
-  const master = parseEndpoint('master', String(values['master']));
-  const [sub, ...args] = rest;
+  const line = commandLine(argv, VOLUMES_USAGE, VOLUMES_SUMMARY);
+  if (!line) return 0;
+  const [sub, ...args] = line.rest;
   if (sub === undefined) {
-    const { agents } = await operatorRequest<{ agents: AgentJson[] }>(master, 'GET', '/state');
-    console.log(listVolumes(agents));
+    console.log(listVolumes(await agentsOf(line.master)));
     return 0;
   }
   if (sub !== 'create' && sub !== 'destroy') throw usageError(`unknown subcommand '${sub}' (use create or destroy)`);
   const [agent, volumes] = agentAndResources(args, VOLUMES_USAGE);
-  await operate(master, sub === 'create' ? '/create-volumes' : '/destroy-volumes', agent, volumes, sub === 'create' ? 'created' : 'destroyed');
+  await operate(line.master, sub === 'create' ? '/create-volumes' : '/destroy-volumes', agent, volumes, sub === 'create' ? 'created' : 'destroyed');
   return 0;
 }
