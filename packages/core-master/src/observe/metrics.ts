@@ -1,6 +1,6 @@
-import { Resources } from '@meso/proto';
 import { agentDisplayStatus, type MasterModel } from '../model/model.js';
 import { taskStateName } from '../model/task-states.js';
+import { ResourceSum } from './resource-sums.js';
 import { renderRoleAndUsageMetrics } from './role-metrics.js';
 
 /** Upper bounds (seconds) of the allocation-duration histogram buckets. */
@@ -98,20 +98,19 @@ export class MasterMetrics {
     for (const [state, n] of byNumber) tasksByState.set(taskStateName(state), (tasksByState.get(taskStateName(state)) ?? 0) + n);
     l.metric('meso_master_tasks', 'gauge', 'Tasks (live and recently completed), by state.', [...tasksByState].sort().map(([state, n]) => [{ state }, n]));
 
-    let total = Resources.empty();
-    let used = Resources.empty();
-    let offered = Resources.empty();
+    const total = new ResourceSum();
+    const used = new ResourceSum();
+    const offered = new ResourceSum();
     for (const a of model.agents.values()) {
       if (a.status !== 'ACTIVE') continue;
-      total = total.add(a.total);
-      used = used.add(a.used);
-      offered = offered.add(a.offered);
+      total.add(a.total);
+      used.add(a.used);
+      offered.add(a.offered);
     }
     const names = [...new Set([...total.names(), 'cpus', 'mem', 'disk'])].sort();
-    const amount = (r: Resources, name: string): number => r.scalar(name) || r.ranges(name).reduce((n, x) => n + x.end - x.begin + 1, 0);
-    l.metric('meso_master_resources_total', 'gauge', 'Resources of active agents (scalars; ranges count their members).', names.map((name) => [{ resource: name }, amount(total, name)]));
-    l.metric('meso_master_resources_used', 'gauge', 'Resources charged to live tasks and executors on active agents.', names.map((name) => [{ resource: name }, amount(used, name)]));
-    l.metric('meso_master_resources_offered', 'gauge', 'Resources in outstanding offers.', names.map((name) => [{ resource: name }, amount(offered, name)]));
+    l.metric('meso_master_resources_total', 'gauge', 'Resources of active agents (scalars; ranges count their members).', names.map((name) => [{ resource: name }, total.amount(name)]));
+    l.metric('meso_master_resources_used', 'gauge', 'Resources charged to live tasks and executors on active agents.', names.map((name) => [{ resource: name }, used.amount(name)]));
+    l.metric('meso_master_resources_offered', 'gauge', 'Resources in outstanding offers.', names.map((name) => [{ resource: name }, offered.amount(name)]));
     l.metric('meso_master_outstanding_offers', 'gauge', 'Offers made and not yet answered.', [[{}, model.offers.size]]);
     l.metric('meso_master_allocation_runs_total', 'counter', 'Allocation cycles run (skipped ones included).', [[{}, this.allocationRuns]]);
     l.metric(
