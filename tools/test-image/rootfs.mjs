@@ -11,10 +11,13 @@ export const TOOLS = [
   'sh', 'dash', 'bash', 'cat', 'echo', 'sleep', 'ls', 'mkdir', 'rm', 'touch', 'env', 'true', 'false', 'date', 'printf',
   'test', 'head', 'tail', 'wc', 'grep', 'sed', 'awk', 'kill', 'ps', 'id', 'hostname', 'uname', 'cp', 'mv', 'chmod', 'ln',
   'seq', 'expr', 'tr', 'cut', 'sort', 'uniq', 'tee', 'basename', 'dirname', 'pwd', 'readlink', 'nproc', 'timeout', 'stat',
-  'find', 'xargs', 'getent', 'redis-server', 'redis-cli', 'catatonit',
+  'find', 'xargs', 'getent', 'redis-server', 'redis-cli', 'catatonit', 'setsid', 'setpriv',
 ];
-/** Tools the image cannot do without (the rest are copied when the host has them). */
-export const REQUIRED = new Set(['sh', 'sleep', 'cat', 'redis-server', 'catatonit']);
+/** Tools the image cannot do without (the rest are copied when the host has them); the agent starts command tasks under setsid and setpriv. */
+export const REQUIRED = new Set(['sh', 'sleep', 'cat', 'redis-server', 'catatonit', 'setsid', 'setpriv']);
+
+/** The Debian package of a required tool. */
+const PACKAGE_OF = { catatonit: 'catatonit', 'redis-server': 'redis-server', setsid: 'util-linux', setpriv: 'util-linux' };
 
 function which(name) {
   for (const dir of ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
@@ -60,7 +63,7 @@ function programs(root) {
   for (const name of TOOLS) {
     const path = which(name);
     if (!path) {
-      if (REQUIRED.has(name)) throw new Error(`test image: the host has no ${name} (install it: apt-get install -y ${name === 'catatonit' ? 'catatonit' : name === 'redis-server' ? 'redis-server' : 'coreutils'})`);
+      if (REQUIRED.has(name)) throw new Error(`test image: the host has no ${name} (install it: apt-get install -y ${PACKAGE_OF[name] ?? 'coreutils'})`);
       continue;
     }
     binaries.push([path, `/usr/bin/${name}`]);

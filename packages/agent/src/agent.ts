@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attributesToWire, resourcesToWire, TaskState, TaskStatus_Reason, type Logger, type MasterMessage, type RegisterAgent } from '@meso/proto';
 import { FileStateStore } from '@meso/state';
+import { missingWrapperTools } from './command-executor/task-wrapper.js';
 import { AgentError } from './errors.js';
 import { ExecutorManager } from './executor-manager.js';
 import { startExecutorServer } from './executor-server.js';
@@ -104,6 +105,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentHandle> {
   const log = o.logger;
   const attributes = agentAttributes(o.attributes);
   const givenResources = parseAgentResources(o.resources);
+  const missing = missingWrapperTools(process.getuid?.() === 0);
+  if (missing.length > 0) throw new AgentError('MISSING_PROGRAM', `command tasks are started under util-linux's ${missing.join(' and ')}, not found in /usr/bin, /bin or PATH: install util-linux`);
   try {
     await mkdir(o.workDir, { recursive: true });
   } catch (e) {

@@ -7,11 +7,12 @@ import type { MesoErrorDetails } from '@meso/proto';
  * - `INVALID_RESOURCES`: `resources` cannot be parsed (the message names the fragment).
  * - `INVALID_ATTRIBUTES`: `attributes` cannot be parsed (the message names the fragment).
  * - `WORK_DIR`: the work directory cannot be created or written.
+ * - `MISSING_PROGRAM`: a program the agent needs is not installed (the message names it and its package).
  * - `BIND_FAILED`: the agent's gRPC server cannot listen on host:port.
  * - `REFUSED`: the master refused to register this agent (its reason is in the message).
  * - `CLOSED`: the agent was closed.
  */
-export type AgentErrorCode = 'INVALID_OPTIONS' | 'INVALID_RESOURCES' | 'INVALID_ATTRIBUTES' | 'WORK_DIR' | 'BIND_FAILED' | 'REFUSED' | 'CLOSED';
+export type AgentErrorCode = 'INVALID_OPTIONS' | 'INVALID_RESOURCES' | 'INVALID_ATTRIBUTES' | 'WORK_DIR' | 'MISSING_PROGRAM' | 'BIND_FAILED' | 'REFUSED' | 'CLOSED';
 
 /** Every failure the agent reports to its caller; the underlying error is the `cause`. */
 export class AgentError extends Error {

@@ -2,11 +2,11 @@
 // task's exit status (a real /bin/sh; the task in a group of its own; SIGTERM to the whole
 // group reaches the task, not the wrapper).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseExitFile, taskExit, taskProgram, wrapTask, TASK_WRAPPER_NAME } from './task-wrapper.js';
+import { missingWrapperTools, parseExitFile, taskExit, taskProgram, wrapTask, TASK_WRAPPER_NAME } from './task-wrapper.js';
 
 const command = (over: Partial<Parameters<typeof taskProgram>[0]>): Parameters<typeof taskProgram>[0] => ({ shell: true, value: '', arguments: [], env: {}, user: '', ...over });
 
@@ -38,6 +38,22 @@ describe('taskProgram / wrapTask', () => {
     const w = wrapTask({ file: '/bin/true', args: [] }, '/w/meta/exits/r1', { uid: 1000, gid: 100 });
     expect(w.file).toBe('/bin/sh');
     expect(w.args.slice(2)).toEqual([TASK_WRAPPER_NAME, '/w/meta/exits/r1', '/usr/bin/setsid', '/usr/bin/setpriv', '--reuid=1000', '--regid=100', '--clear-groups', '--', '/bin/true']);
+  });
+});
+
+describe('missingWrapperTools', () => {
+  it('names the util-linux programs a system lacks: setsid always, setpriv only for a root agent', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'meso-no-tools-'));
+    const withSetsid = await mkdtemp(join(tmpdir(), 'meso-setsid-'));
+    try {
+      await writeFile(join(withSetsid, 'setsid'), '#!/bin/sh\n', { mode: 0o755 });
+      expect(missingWrapperTools(true, [empty])).toEqual(['setsid', 'setpriv']);
+      expect(missingWrapperTools(true, [empty, withSetsid])).toEqual(['setpriv']);
+      expect(missingWrapperTools(false, [withSetsid])).toEqual([]);
+      expect(missingWrapperTools(false, [empty])).toEqual(['setsid']);
+    } finally {
+      await Promise.all([empty, withSetsid].map((d) => rm(d, { recursive: true, force: true })));
+    }
   });
 });
 

@@ -8,10 +8,24 @@ import { keepArgv0 } from '../isolation/container-isolation.js';
 import type { Command } from '../isolation/types.js';
 import type { CommandExit } from './command-task.js';
 
-/** util-linux's programs, where this system has them (else found through PATH). */
-const utility = (name: string): string => [`/usr/bin/${name}`, `/bin/${name}`].find((p) => existsSync(p)) ?? name;
-const SETSID = utility('setsid');
-const SETPRIV = utility('setpriv');
+/** Where programs are looked for: /usr/bin, /bin, then PATH. */
+const programDirs = (): string[] => ['/usr/bin', '/bin', ...(process.env['PATH'] ?? '').split(':').filter(Boolean)];
+
+/** Where a program is in `dirs`; undefined when nowhere. */
+function locate(name: string, dirs = programDirs()): string | undefined {
+  return dirs.map((d) => `${d}/${name}`).find((p) => existsSync(p));
+}
+/** util-linux's programs, where this system has them (else left to PATH at run time). */
+const SETSID = locate('setsid') ?? 'setsid';
+const SETPRIV = locate('setpriv') ?? 'setpriv';
+
+/**
+ * The programs the wrapper needs that this system lacks: util-linux's `setsid` always, and
+ * `setpriv` when the agent runs as root (it then starts tasks as their users).
+ */
+export function missingWrapperTools(isRoot: boolean, dirs = programDirs()): string[] {
+  return (isRoot ? ['setsid', 'setpriv'] : ['setsid']).filter((name) => locate(name, dirs) === undefined);
+}
 
 /** The wrapper's `$0`: what `ps` shows for it. */
 export const TASK_WRAPPER_NAME = 'meso-task';
