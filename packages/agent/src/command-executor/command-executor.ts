@@ -97,7 +97,8 @@ export class CommandExecutor implements ExecutorHandlers {
     }
     this.process = started.task;
     this.o.log(`${attached ? 'took over' : 'started'} task ${task.taskId} as pid ${started.task.pid}`);
-    void started.exited.then((exit) => this.exited(ctx, exit));
+    // Hosted in the agent process: a failure here must be logged, never left to crash the agent.
+    void started.exited.then((exit) => this.exited(ctx, exit)).catch((e: unknown) => this.o.log(`task ${this.taskId ?? ''}: reporting its end failed: ${(e as Error).message}`));
     if (!attached?.running) await ctx.update(task.taskId, 'TASK_RUNNING');
     if (this.killed) this.signalKill(this.killGraceSeconds);
     else if (task.healthCheck && !this.over) {
@@ -226,6 +227,10 @@ export class CommandExecutor implements ExecutorHandlers {
     this.o.log(`task ${this.taskId}: ${state} ${details?.message ?? ''}`);
     try {
       await ctx.update(this.taskId, state, details);
+    } catch (e) {
+      // The executor already ended (e.g. shut down while the task was exiting): the agent
+      // settles the task when the run ends; nothing to send from here.
+      this.o.log(`task ${this.taskId}: ${state} not sent: ${(e as Error).message}`);
     } finally {
       this.o.onDone();
     }
