@@ -1,11 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, startAgentProcess, startMasterProcess } from '@meso/testing';
 
-async function meso(cleanup: Cleanup, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = cleanup.meso(args);
-  const code = await proc.exited;
-  return { code, stdout: proc.stdout, stderr: proc.stderr };
-}
+const meso = (cleanup: Cleanup, args: string[]) => cleanup.mesoRun(args);
 
 describe('meso reserve, unreserve and volumes against a real cluster', () => {
   const cleanup = new Cleanup();

@@ -2,11 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, startAgentProcess, startMasterProcess, waitFor } from '@meso/testing';
 import { Tenant, TASK, waitForSaturation } from './roles-quota.fixture.js';
 
-async function meso(cleanup: Cleanup, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = cleanup.meso(args);
-  const code = await proc.exited;
-  return { code, stdout: proc.stdout, stderr: proc.stderr };
-}
+const meso = (cleanup: Cleanup, args: string[]) => cleanup.mesoRun(args);
 
 describe('roles and quota on a real cluster', () => {
   const cleanup = new Cleanup();

@@ -103,6 +103,13 @@ export class Cleanup {
     return this.node(MESO_BIN, args, env, `meso ${args[0] ?? ''}`);
   }
 
+  /** Runs `meso ARGS...` to its end: its exit code and what it printed. */
+  async mesoRun(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const proc = this.meso(args, env);
+    const code = await proc.exited;
+    return { code, stdout: proc.stdout, stderr: proc.stderr };
+  }
+
   /** Runs a Node program (e.g. a framework's bin) as a child process. */
   node(script: string, args: string[], env: Record<string, string> = {}, label = script): Proc {
     const child = spawn(process.execPath, [script, ...args], {
