@@ -74,13 +74,12 @@ interface Bin<T> {
  * allocatable to the offer's role) and constraints, first fit; pure. Items that fit nowhere are
  * left out.
  */
-function pack<T>(items: readonly T[], offers: readonly Offer[], jobOf: (item: T) => Job | undefined): { bins: Bin<T>[]; jobs: Map<T, Job> } {
+function pack<T>(items: readonly T[], offers: readonly Offer[], jobOf: (item: T) => Job | undefined): Bin<T>[] {
   const EPSILON = 1e-9;
   const bins: Bin<T>[] = offers.map((offer) => {
     const r = offer.resources.allocatableTo(offer.role);
     return { offer, cpus: r.scalar('cpus'), mem: r.scalar('mem'), disk: r.scalar('disk'), items: [] };
   });
-  const jobs = new Map<T, Job>();
   for (const item of items) {
     const job = jobOf(item);
     if (!job) continue;
@@ -91,11 +90,10 @@ function pack<T>(items: readonly T[], offers: readonly Offer[], jobOf: (item: T)
       b.mem -= job.mem;
       b.disk -= job.disk;
       b.items.push(item);
-      jobs.set(item, job);
       break;
     }
   }
-  return { bins: bins.filter((b) => b.items.length > 0), jobs };
+  return bins.filter((b) => b.items.length > 0);
 }
 
 /**
@@ -106,8 +104,7 @@ function pack<T>(items: readonly T[], offers: readonly Offer[], jobOf: (item: T)
  * wrong).
  */
 export function placeRuns(runs: readonly RunRecord[], offers: readonly Offer[], jobOf: (name: string) => Job | undefined): Placement[] {
-  const { bins, jobs } = pack(runs, offers, (run) => jobOf(run.job));
-  return bins.map((b) => ({ offer: b.offer, runs: b.items, tasks: b.items.map((run) => taskSpecOf(jobs.get(run)!, run)) }));
+  return pack(runs, offers, (run) => jobOf(run.job)).map((b) => ({ offer: b.offer, runs: b.items, tasks: b.items.map((run) => taskSpecOf(jobOf(run.job)!, run)) }));
 }
 
 /**
@@ -117,5 +114,5 @@ export function placeRuns(runs: readonly RunRecord[], offers: readonly Offer[], 
  * small run is due would starve the other frameworks of what those offers hold (ports above all).
  */
 export function offersWanted(jobs: readonly Job[], offers: readonly Offer[]): Set<string> {
-  return new Set(pack(jobs, offers, (job) => job).bins.map((b) => b.offer.id));
+  return new Set(pack(jobs, offers, (job) => job).map((b) => b.offer.id));
 }
